@@ -1,0 +1,45 @@
+"""The one place that turns config into AWS endpoints, credentials and boto3 clients."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from fhirpulse.config import Config, ConfigError
+from fhirpulse.state import load_state
+
+_RETRIES = BotoConfig(retries={"max_attempts": 5, "mode": "standard"})
+
+
+def endpoint_url(cfg: Config) -> str | None:
+    """The AWS API endpoint: None for real AWS, else the emulator's URL ('stack' = the running stack)."""
+    url = cfg.aws.endpoint_url
+    if url != "stack":
+        return url
+    state = load_state()
+    if state is None:
+        raise ConfigError(
+            "aws.endpoint_url: 'stack' needs a running embedded stack, and none is recorded; "
+            "run `fhirpulse stack up` first"
+        )
+    return state.aws_endpoint_url
+
+
+def credentials(cfg: Config) -> dict[str, str]:
+    """Static emulator credentials, or {} to let boto3/the SDK use its default chain on real AWS."""
+    if cfg.aws.access_key_id and cfg.aws.secret_access_key:
+        return {"aws_access_key_id": cfg.aws.access_key_id, "aws_secret_access_key": cfg.aws.secret_access_key}
+    return {}
+
+
+def client(cfg: Config, service: str, **extra: Any):
+    return _client(service, endpoint_url(cfg), cfg.region, tuple(sorted(credentials(cfg).items())), **extra)
+
+
+@lru_cache(maxsize=64)
+def _client(service: str, endpoint: str | None, region: str, creds: tuple, **extra: Any):
+    session = boto3.session.Session(region_name=region, **dict(creds))
+    return session.client(service, endpoint_url=endpoint, config=_RETRIES, **extra)
