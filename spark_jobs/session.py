@@ -1,0 +1,108 @@
+"""The single source of Spark and Hudi settings, used by every job and test.
+
+On Glue the session comes from the GlueContext (Glue 5.0 adds Hudi through `--datalake-formats hudi`, and
+Terraform passes the same Kryo/extension settings as `--conf`). Locally it is a `local[2]` session on
+Java 17 with the Hudi and S3A jars from the cache, `s3://` mapped to S3A so that table paths are the same
+strings as on Glue, and S3 pointed at the emulator from config.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pyspark.sql import SparkSession
+
+from fhirpulse.config import Config
+
+# Settings Hudi needs on any Spark (Glue included).
+HUDI_SPARK_CONF: Mapping[str, str] = {
+    "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
+    "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog",
+    "spark.sql.hive.convertMetastoreParquet": "false",
+}
+
+_LOCAL_CONF: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -Dlog4j2.level=WARN",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+}
+
+
+def on_glue() -> bool:
+    """True inside a Glue job run (the awsglue package is only there)."""
+    try:
+        import awsglue  # noqa: F401  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    return True
+
+
+def s3a_conf(cfg: Config, endpoint: str | None) -> dict[str, str]:
+    """Hadoop S3A settings: `s3://` served by S3A; an emulator endpoint with path-style and static keys."""
+    conf = {
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint.region": cfg.region,
+        "spark.hadoop.fs.s3a.fast.upload": "true",
+    }
+    if endpoint:
+        conf |= {
+            "spark.hadoop.fs.s3a.endpoint": endpoint,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https")).lower(),
+            "spark.hadoop.fs.s3a.aws.credentials.provider":
+                "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+            "spark.hadoop.fs.s3a.access.key": cfg.aws.access_key_id or "",
+            "spark.hadoop.fs.s3a.secret.key": cfg.aws.secret_access_key or "",
+            "spark.hadoop.fs.s3a.change.detection.mode": "none",
+            "spark.hadoop.fs.s3a.attempts.maximum": "3",
+            "spark.hadoop.fs.s3a.retry.limit": "3",
+        }
+    return conf
+
+
+def local_base_builder(app_name: str, master: str = "local[2]", shuffle_partitions: int = 4,
+                       driver_memory: str = "2g") -> SparkSession.Builder:
+    """A local builder on Java 17, without lakehouse jars: what unit tests and plain jobs use."""
+    from fhirpulse import deps
+
+    os.environ["JAVA_HOME"] = str(deps.spark_jdk().home)  # chosen explicitly, never the PATH's java
+    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(master)
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.default.parallelism", str(shuffle_partitions))
+    )
+    for key, value in _LOCAL_CONF.items():
+        builder = builder.config(key, value)
+    return builder
+
+
+def build_session(cfg: Config, app_name: str) -> SparkSession:
+    """The lakehouse session: Hudi + S3 (emulated or real) + the Glue catalog sync settings."""
+    if on_glue():
+        from awsglue.context import GlueContext  # type: ignore[import-not-found]
+        from pyspark.context import SparkContext
+
+        return GlueContext(SparkContext.getOrCreate()).spark_session
+
+    import sys
+
+    from fhirpulse import aws, deps
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = local_base_builder(app_name, cfg.spark.master, cfg.spark.shuffle_partitions,
+                                 cfg.spark.driver_memory)
+    builder = builder.config("spark.jars", ",".join(str(j) for j in deps.spark_jars()))
+    conf = dict(HUDI_SPARK_CONF) | s3a_conf(cfg, aws.endpoint_url(cfg))
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
