@@ -43,3 +43,12 @@ def client(cfg: Config, service: str, **extra: Any):
 def _client(service: str, endpoint: str | None, region: str, creds: tuple, **extra: Any):
     session = boto3.session.Session(region_name=region, **dict(creds))
     return session.client(service, endpoint_url=endpoint, config=_RETRIES, **extra)
+
+
+def credentials_env(cfg: Config) -> dict[str, str]:
+    """The emulator's keys as the AWS SDKs' environment variables (for child JVMs)."""
+    return {
+        "AWS_ACCESS_KEY_ID": cfg.aws.access_key_id or "",
+        "AWS_SECRET_ACCESS_KEY": cfg.aws.secret_access_key or "",
+        "AWS_REGION": cfg.region,
+    }

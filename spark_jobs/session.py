@@ -26,8 +26,9 @@ HUDI_SPARK_CONF: Mapping[str, str] = {
 
 _LOCAL_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -Dlog4j2.level=WARN",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -Djdk.attach.allowAttachSelf=true",
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
@@ -73,6 +74,7 @@ def local_base_builder(app_name: str, master: str = "local[2]", shuffle_partitio
     from fhirpulse import deps
 
     os.environ["JAVA_HOME"] = str(deps.spark_jdk().home)  # chosen explicitly, never the PATH's java
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind to loopback only
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     builder = (
         SparkSession.builder.appName(app_name)
@@ -99,6 +101,10 @@ def build_session(cfg: Config, app_name: str) -> SparkSession:
     from fhirpulse import aws, deps
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if cfg.is_emulated:
+        # Hudi's Glue sync builds its SDK v2 client from the default chain (it ignores hoodie.aws.*keys):
+        # hand the emulator's keys to the JVM through the environment it inherits.
+        os.environ |= {k: v for k, v in aws.credentials_env(cfg).items() if v}
     builder = local_base_builder(app_name, cfg.spark.master, cfg.spark.shuffle_partitions,
                                  cfg.spark.driver_memory)
     builder = builder.config("spark.jars", ",".join(str(j) for j in deps.spark_jars()))

@@ -1,0 +1,177 @@
+"""Start, probe and stop the embedded stack's two processes: moto server and Trino 476.
+
+Both bind to 127.0.0.1 on free ports, run in their own process groups (so `down` stops every child) and log
+into the state directory. Nothing here knows about AWS resources; see provision.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from fhirpulse import deps
+from fhirpulse.config import REPO_ROOT, Config
+
+TRINO_CATALOG_DIR = REPO_ROOT / "trino" / "catalog"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours counts as gone
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=cwd, start_new_session=True)
+    return proc.pid
+
+
+def stop_process_group(pid: int, timeout: float = 20.0) -> None:
+    """SIGTERM the process group, then SIGKILL what is left after `timeout` seconds."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.2)
+
+
+def _http_ok(url: str, timeout: float = 2.0) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.read() if resp.status == 200 else None
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _wait_for(check, what: str, pid: int, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if not pid_alive(pid):
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise StackError(f"{what} exited during start-up; last log lines ({log}):\n{tail}")
+        time.sleep(0.5)
+    raise StackError(f"{what} not healthy after {timeout:.0f}s; see {log}")
+
+
+# ---------------------------------------------------------------------------------------------- moto
+def start_moto(workdir: Path) -> tuple[int, int]:
+    port = free_port()
+    log = workdir / "moto.log"
+    moto = Path(sys.executable).with_name("moto_server")
+    cmd = [str(moto) if moto.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
+    pid = _spawn(cmd, log)
+    _wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/moto-api/data.json") is not None, "moto server", pid,
+              log, 60)
+    return pid, port
+
+
+# ---------------------------------------------------------------------------------------------- Trino
+def _trino_etc(cfg: Config, workdir: Path, port: int, home: Path) -> Path:
+    etc = workdir / "trino" / "etc"
+    shutil.rmtree(etc, ignore_errors=True)
+    (etc / "catalog").mkdir(parents=True)
+    data_dir = workdir / "trino" / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (etc / "config.properties").write_text("\n".join([
+        "coordinator=true",
+        "node-scheduler.include-coordinator=true",
+        f"http-server.http.port={port}",
+        # airlift's node settings: bind and advertise loopback only
+        "node.bind-ip=127.0.0.1",
+        "node.internal-address=127.0.0.1",
+        f"node.environment=fhirpulse_{cfg.env}",
+        f"node.id=fhirpulse-{cfg.env}-1",
+        f"discovery.uri=http://127.0.0.1:{port}",
+        f"query.max-memory={cfg.trino.query_max_memory}",
+        f"query.max-memory-per-node={cfg.trino.query_max_memory}",
+        f"plugin.dir={home / 'plugin'}",
+        f"catalog.config-dir={etc / 'catalog'}",
+        # one node with two cores: keep task concurrency small
+        "task.concurrency=2",
+        "",
+    ]))
+    (etc / "log.properties").write_text("io.trino=INFO\n")
+    for template in TRINO_CATALOG_DIR.glob("*.properties"):
+        target = etc / "catalog" / (template.name if template.stem != "hudi" else f"{cfg.trino.catalog}.properties")
+        shutil.copy(template, target)
+    return etc
+
+
+def _trino_jvm_options(cfg: Config) -> list[str]:
+    # Sized for a 2-core, 24 GiB machine that also runs Spark (4 GiB driver) and moto.
+    return [
+        f"-Xmx{cfg.trino.heap}", "-XX:InitialRAMPercentage=5", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=16M",
+        "-XX:+ExplicitGCInvokesConcurrent", "-XX:+ExitOnOutOfMemoryError", "-XX:-OmitStackTraceInFastThrow",
+        "-XX:ReservedCodeCacheSize=256M", "-XX:PerMethodRecompilationCutoff=10000",
+        "-XX:PerBytecodeRecompilationCutoff=10000", "-Djdk.attach.allowAttachSelf=true",
+        "-Djdk.nio.maxCachedBufferSize=2000000", "-Dfile.encoding=UTF-8", "-XX:+EnableDynamicAgentLoading",
+        "--enable-native-access=ALL-UNNAMED", "-XX:ActiveProcessorCount=2",
+    ]
+
+
+def start_trino(cfg: Config, workdir: Path, aws_endpoint: str) -> tuple[int, int]:
+    home = deps.trino_home()
+    jdk = deps.trino_jdk()
+    port = free_port()
+    etc = _trino_etc(cfg, workdir, port, home)
+    env = os.environ | {
+        "FHIRPULSE_AWS_ENDPOINT": aws_endpoint,
+        "FHIRPULSE_AWS_REGION": cfg.region,
+        "FHIRPULSE_AWS_ACCESS_KEY_ID": cfg.aws.access_key_id or "",
+        "FHIRPULSE_AWS_SECRET_ACCESS_KEY": cfg.aws.secret_access_key or "",
+        "JAVA_HOME": str(jdk.home),
+    }
+    cmd = [str(jdk.java), *_trino_jvm_options(cfg), f"-Dconfig={etc / 'config.properties'}",
+           f"-Dlog.levels-file={etc / 'log.properties'}",
+           "-cp", str(home / "lib" / "*"), "io.trino.server.TrinoServer"]
+    log = workdir / "trino.log"
+    pid = _spawn(cmd, log, env=env, cwd=workdir / "trino")
+
+    def healthy() -> bool:
+        body = _http_ok(f"http://127.0.0.1:{port}/v1/info")
+        return body is not None and b'"starting":false' in body.replace(b" ", b"")
+
+    _wait_for(healthy, f"Trino (JDK {jdk.major})", pid, log, 240)
+    return pid, port
