@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fhirpulse.commands import deps, generate, run, stack, views
+from fhirpulse.commands import demo, deps, generate, run, stack, views
 
 app = typer.Typer(
     name="fhirpulse",
@@ -17,6 +17,7 @@ app.add_typer(deps.app, name="deps")
 app.add_typer(run.app, name="run")
 app.add_typer(views.app, name="views")
 app.command("generate")(generate.generate)
+app.command("demo")(demo.demo)
 
 if __name__ == "__main__":
     app()
