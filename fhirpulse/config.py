@@ -245,6 +245,14 @@ class GeneratorConfig(_Strict):
         return value
 
 
+class BronzeConfig(_Strict):
+    max_record_bytes: int = Field(
+        default=8_000_000, ge=1_000, le=500_000_000,
+        description="A record (line or bundle entry) longer than this goes to quarantine, not to bronze.")
+    quarantine_table: GlueName = "quarantine"
+    audit_table: GlueName = "audit"
+
+
 class Config(_Strict):
     env: GlueName
     region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -255,6 +263,7 @@ class Config(_Strict):
     alerts: AlertsConfig
     spark: SparkConfig = SparkConfig()
     trino: TrinoConfig = TrinoConfig()
+    bronze: BronzeConfig = BronzeConfig()
     generator: GeneratorConfig = GeneratorConfig()
 
     @property

@@ -1,0 +1,337 @@
+"""Generate one batch: plan chunks of patients, simulate them in worker processes, write in chunk order.
+
+Determinism: a patient's data depends only on (seed, origin batch, patient index) and the parameters, chunks
+are fixed ranges of patient indexes (config chunk_patients), and the main process writes chunk outputs in chunk
+order. So the bytes of an NDJSON file do not depend on the number of workers (gzip output is a concatenation
+of one gzip member per chunk: it depends on chunk_patients, not on workers).
+Memory: at most 2 x workers chunk outputs are in flight, and sinks stream; nothing grows with patient count.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import multiprocessing
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from itertools import islice
+
+import orjson
+from faker import Faker
+
+from fhirpulse.config import GeneratorConfig
+from generator.clock import MINUTES_PER_DAY
+from generator.fhir import resources
+from generator.fhir.bundle import transaction_bundle
+from generator.fhir.emit import Emitter, draw_patient_change
+from generator.ids import derive_seed
+from generator.params import ClinicalModel, batch_label, build_model
+from generator.simulation.hospitals import build_hospitals
+from generator.simulation.population import PatientSimulator
+from generator.stats import RateCounters
+from generator.validation import SampleValidator
+from generator.writers.targets import Target, render_key
+
+_GZIP_LEVEL = 6
+_FAKER_LOCALE = "en_US"
+ORGANIZATION_BUNDLE_NAME = "hospitalInformation"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything a worker needs to produce its chunks (pickled once per worker)."""
+
+    config: GeneratorConfig
+    batch: int
+    output_format: str = "ndjson"  # ndjson | bundle
+    gzip: bool = False
+    bundle_method: str = "PUT"
+    earlier_patients: int | None = None  # patients per earlier batch; None = config.patients
+
+    @property
+    def patients_per_earlier_batch(self) -> int:
+        return self.config.patients if self.earlier_patients is None else self.earlier_patients
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    origin_batch: int  # == job.batch: new patients; earlier: candidates for an update
+    start: int
+    count: int
+
+
+@dataclass
+class ChunkOutput:
+    ndjson: dict[str, bytes] = field(default_factory=dict)  # resource type -> lines (gzip member if gzip)
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # bundle name -> bytes
+    resources: Counter = field(default_factory=Counter)
+    candidates: int = 0
+    new_patients: int = 0
+    updated_patients: int = 0
+    rates: RateCounters = field(default_factory=RateCounters)
+    validated: int = 0
+    invalid: int = 0
+    validation_errors: list[str] = field(default_factory=list)
+
+
+def plan_tasks(job: JobSpec) -> list[ChunkTask]:
+    """New patients of this batch, then update candidates of every earlier batch, in fixed-size chunks."""
+    size = job.config.chunk_patients
+    tasks = [ChunkTask(job.batch, start, min(size, job.config.patients - start))
+             for start in range(0, job.config.patients, size)]
+    if job.batch > 1 and job.config.update_fraction > 0:
+        earlier = job.patients_per_earlier_batch
+        for origin in range(1, job.batch):
+            tasks.extend(ChunkTask(origin, start, min(size, earlier - start)) for start in range(0, earlier, size))
+    return tasks
+
+
+def picked_for_update(seed: int, batch: int, origin_batch: int, index: int, fraction: float) -> bool:
+    return derive_seed("pick", seed, batch, origin_batch, index) / 2**64 < fraction
+
+
+# --- worker side -------------------------------------------------------------------------------------------
+class _Worker:
+    def __init__(self, job: JobSpec):
+        cfg = job.config
+        self.job = job
+        self.model: ClinicalModel = build_model(cfg)
+        self.faker = Faker(_FAKER_LOCALE)
+        self.hospitals = build_hospitals(cfg.seed, cfg.hospitals, self.faker)
+        self.simulator = PatientSimulator(self.model, self.hospitals, self.faker)
+        self.emitter = Emitter(self.model, self.hospitals, in_bundle=job.output_format == "bundle")
+        self.cut = self.model.batch_cut(job.batch)
+
+    def run(self, task: ChunkTask) -> ChunkOutput:
+        job, cfg = self.job, self.job.config
+        is_new = task.origin_batch == job.batch
+        validator = SampleValidator(cfg.validate_sample, cfg.seed, job.batch, task.origin_batch, task.start)
+        lines: dict[str, list[bytes]] = {}
+        output = ChunkOutput(candidates=task.count)
+        for index in range(task.start, task.start + task.count):
+            if not is_new and not picked_for_update(cfg.seed, job.batch, task.origin_batch, index,
+                                                    cfg.update_fraction):
+                continue
+            timeline = self.simulator.simulate(task.origin_batch, index)
+            if is_new:
+                emitted = list(self.emitter.patient_resources(timeline, self.cut))
+                output.new_patients += 1
+                output.rates.account(timeline, self.cut)
+            else:
+                change = draw_patient_change(self.faker, cfg.seed, job.batch, timeline, self.cut,
+                                             cfg.batch_interval_days * MINUTES_PER_DAY)
+                since = self.model.batch_cut(task.origin_batch)
+                emitted = list(self.emitter.patient_resources(timeline, self.cut, since, change))
+                output.updated_patients += bool(emitted)
+            if not emitted:
+                continue
+            output.resources.update(r["resourceType"] for r in emitted)
+            if job.output_format == "bundle":
+                bundle = transaction_bundle(emitted, job.bundle_method, (cfg.seed, job.batch, timeline.patient_id))
+                payload = orjson.dumps(bundle)
+                validator.offer("Bundle", payload)
+                output.files.append((timeline.patient_id, payload))
+            else:
+                for resource in emitted:
+                    payload = orjson.dumps(resource)
+                    validator.offer(resource["resourceType"], payload)
+                    lines.setdefault(resource["resourceType"], []).append(payload)
+        output.ndjson = {rtype: b"\n".join(rows) + b"\n" for rtype, rows in lines.items()}
+        _finish(output, validator, job.gzip)
+        return output
+
+
+def _finish(output: ChunkOutput, validator: SampleValidator, compress: bool) -> None:
+    output.validated, output.invalid, output.validation_errors = validator.checked, validator.failed, validator.errors
+    if compress:
+        # mtime=0 and no file name in the header: the same input gives the same gzip bytes.
+        output.ndjson = {k: gzip.compress(v, _GZIP_LEVEL, mtime=0) for k, v in output.ndjson.items()}
+        output.files = [(name, gzip.compress(data, _GZIP_LEVEL, mtime=0)) for name, data in output.files]
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(job: JobSpec) -> None:
+    global _WORKER
+    _WORKER = _Worker(job)
+
+
+def _run_chunk(task: ChunkTask) -> ChunkOutput:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER.run(task)
+
+
+def organizations_output(job: JobSpec) -> ChunkOutput:
+    """The hospitals, identical in every batch of a seed (same ids, same lastUpdated: idempotent upserts)."""
+    cfg = job.config
+    model = build_model(cfg)
+    hospitals = build_hospitals(cfg.seed, cfg.hospitals, Faker(_FAKER_LOCALE))
+    created = model.window_start - MINUTES_PER_DAY  # before any patient data
+    emitted = [resources.organization(h, created) for h in hospitals]
+    validator = SampleValidator(cfg.validate_sample, cfg.seed, "organizations")
+    output = ChunkOutput(resources=Counter({"Organization": len(emitted)}))
+    if job.output_format == "bundle":
+        payload = orjson.dumps(transaction_bundle(emitted, "PUT", (cfg.seed, "organizations")))
+        validator.offer("Bundle", payload)
+        output.files.append((ORGANIZATION_BUNDLE_NAME, payload))
+    else:
+        payloads = [orjson.dumps(r) for r in emitted]
+        for payload in payloads:
+            validator.offer("Organization", payload)
+        output.ndjson["Organization"] = b"\n".join(payloads) + b"\n"
+    _finish(output, validator, job.gzip)
+    return output
+
+
+# --- main process ------------------------------------------------------------------------------------------
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _ordered_outputs(pool, tasks: Iterable[ChunkTask], window: int) -> Iterator[ChunkOutput]:
+    """Chunk outputs in task order, with at most `window` chunks queued or running (bounded memory)."""
+    pending: deque = deque()
+    remaining = iter(tasks)
+    for task in islice(remaining, window):
+        pending.append(pool.apply_async(_run_chunk, (task,)))
+    while pending:
+        result = pending.popleft().get()
+        following = next(remaining, None)
+        if following is not None:
+            pending.append(pool.apply_async(_run_chunk, (following,)))
+        yield result
+
+
+@dataclass
+class BatchResult:
+    label: str
+    as_of: str
+    files: list[dict]  # uri, resource_type, bytes
+    resources: Counter
+    new_patients: int
+    updated_patients: int
+    rates: RateCounters
+    model: ClinicalModel
+    validated: int
+    invalid: int
+    validation_errors: list[str]
+    seconds: float
+    workers: int
+
+
+class BatchWriter:
+    """Writes chunk outputs: one streaming sink per resource type (NDJSON) or one object per bundle."""
+
+    def __init__(self, destination, target: Target, job: JobSpec, label: str, as_of: str):
+        self.destination, self.target, self.job = destination, target, job
+        self.label, self.as_of = label, as_of
+        self.suffix = ".gz" if job.gzip else ""
+        self.sinks: dict[str, object] = {}
+        self.bundle_bytes = 0
+        self.bundle_files = 0
+
+    def add(self, output: ChunkOutput) -> None:
+        for resource_type, data in output.ndjson.items():
+            self._sink(resource_type).write(data)
+        for name, data in output.files:
+            key = render_key(self.job.config.bundle_key_template, self.target, resource_type="Bundle",
+                             date=self.as_of, batch=self.label, name=name) + self.suffix
+            self.destination.put(key, data)
+            self.bundle_bytes += len(data)
+            self.bundle_files += 1
+
+    def _sink(self, resource_type: str):
+        sink = self.sinks.get(resource_type)
+        if sink is None:
+            key = render_key(self.job.config.raw_key_template, self.target, resource_type=resource_type,
+                             date=self.as_of, batch=self.label) + self.suffix
+            sink = self.sinks[resource_type] = self.destination.open(key)
+            sink.key = key
+        return sink
+
+    def close(self) -> list[dict]:
+        files = []
+        for resource_type, sink in sorted(self.sinks.items()):
+            sink.close()
+            files.append({"uri": self.target.uri(sink.key), "resource_type": resource_type,
+                          "bytes": sink.bytes_written})
+        self.destination.close()
+        if self.bundle_files:
+            files.append({"uri": self.target.uri(render_key(
+                self.job.config.bundle_key_template, self.target, resource_type="Bundle", date=self.as_of,
+                batch=self.label, name="*")) + self.suffix, "resource_type": "Bundle", "bytes": self.bundle_bytes,
+                "objects": self.bundle_files})
+        return files
+
+    def abort(self) -> None:
+        for sink in self.sinks.values():
+            with suppress(Exception):  # best effort: the error that made us abort matters more
+                sink.abort()
+        with suppress(Exception):
+            self.destination.close()
+
+
+def generate_batch(job: JobSpec, target: Target, destination, workers: int | None = None,
+                   on_start: Callable[[int], None] | None = None,
+                   on_progress: Callable[[int, int], None] | None = None) -> BatchResult:
+    """Generate and write one batch.
+
+    `on_start(total_patients)` runs once the worker processes exist (start progress threads there, not
+    before: workers are forked); `on_progress(patients_done, resources_done)` runs after every chunk.
+    """
+    started = time.perf_counter()
+    model = build_model(job.config)  # fail fast on impossible parameters, before any worker starts
+    as_of = model.batch_as_of(job.batch).isoformat()
+    label = batch_label(job.config, job.batch)
+    tasks = plan_tasks(job)
+    workers = max(1, min(workers or job.config.workers or default_workers(), len(tasks) or 1))
+    totals = ChunkOutput()
+    with _chunk_runner(job, workers) as run_chunks:
+        if on_start is not None:
+            on_start(sum(task.count for task in tasks))
+        writer = BatchWriter(destination, target, job, label, as_of)
+        try:
+            for output in itertools.chain([organizations_output(job)], run_chunks(tasks)):
+                writer.add(output)
+                _accumulate(totals, output)
+                if on_progress is not None:
+                    on_progress(output.candidates, sum(output.resources.values()))
+            files = writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+    return BatchResult(
+        label=label, as_of=as_of, files=files, resources=totals.resources, new_patients=totals.new_patients,
+        updated_patients=totals.updated_patients, rates=totals.rates, model=model, validated=totals.validated,
+        invalid=totals.invalid, validation_errors=totals.validation_errors,
+        seconds=time.perf_counter() - started, workers=workers,
+    )
+
+
+@contextmanager
+def _chunk_runner(job: JobSpec, workers: int) -> Iterator[Callable[[list[ChunkTask]], Iterator[ChunkOutput]]]:
+    """A function from tasks to their outputs in order: in-process for 1 worker, else a process pool."""
+    if workers == 1:
+        _init_worker(job)
+        yield lambda tasks: map(_run_chunk, tasks)
+        return
+    # fork is cheap (no re-import); it happens here, before the caller starts any thread.
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
+        yield lambda tasks: _ordered_outputs(pool, tasks, window=2 * workers)
+
+
+def _accumulate(totals: ChunkOutput, output: ChunkOutput) -> None:
+    totals.resources.update(output.resources)
+    totals.candidates += output.candidates
+    totals.new_patients += output.new_patients
+    totals.updated_patients += output.updated_patients
+    totals.rates.merge(output.rates)
+    totals.validated += output.validated
+    totals.invalid += output.invalid
+    totals.validation_errors.extend(output.validation_errors[: max(0, 20 - len(totals.validation_errors))])

@@ -1,0 +1,1 @@
+"""Population simulation: hospitals, patient timelines (stays, visits, conditions) and their observations."""
