@@ -149,8 +149,11 @@ class Emitter:
 
     def _amended(self, reading: Reading, stay: Stay, subject: dict, change: PatientChange) -> dict:
         """A corrected lab value: same id, status 'amended', recorded with the patient change."""
-        value = reading.value * change.amend_factor
-        corrected = reading._replace(value=round(value, 2) if isinstance(reading.value, float) else round(value))
+        is_decimal = isinstance(reading.value, float)
+        value = round(reading.value * change.amend_factor, 2 if is_decimal else None)
+        if value == reading.value:  # a correction always changes the value
+            value = round(value + (0.1 if is_decimal else 1), 2)
+        corrected = reading._replace(value=value)
         return resources.observation(corrected, subject, self.refs.local("Encounter", stay.encounter_id),
                                      status="amended", last_updated=change.recorded)
 
