@@ -82,6 +82,10 @@ def write_options(cfg: Config, table: HudiTable, operation: str) -> dict[str, st
         "hoodie.insert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
         "hoodie.bulkinsert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
         "hoodie.datasource.write.reconcile.schema": "false",
+        # Upserts keep the stored row when it is newer than the incoming one (the default payload would
+        # let a late re-upload of old content overwrite newer data).
+        "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
+        "hoodie.payload.ordering.field": table.precombine,
     }
     return options | glue_sync_options(cfg, table) | dict(table.extra)
 
@@ -95,3 +99,23 @@ def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert
         writer = writer.option(f"hoodie.fhirpulse.{key}", value)
     writer.option("hoodie.datasource.write.commitmeta.key.prefix", "hoodie.fhirpulse.").mode("append").save(
         table.path(cfg))
+
+
+def _timeline(df_or_spark, path: str, pattern: str) -> list[str]:
+    """Completed instants of a table (file names under .hoodie matching `pattern`), oldest first."""
+    spark = getattr(df_or_spark, "sparkSession", df_or_spark)
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(f"{path}/.hoodie/{pattern}")
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    statuses = fs.globStatus(hadoop_path) or []
+    return sorted(status.getPath().getName().split(".")[0] for status in statuses)
+
+
+def completed_commits(spark, cfg: Config, table: HudiTable) -> list[str]:
+    """Instant times of the table's completed COW commits (empty when the table does not exist yet)."""
+    return _timeline(spark, table.path(cfg), "*.commit")
+
+
+def operation_for(spark, cfg: Config, table: HudiTable) -> str:
+    """bulk_insert for a first load (fast, no index lookup), upsert once the table has data."""
+    return "upsert" if completed_commits(spark, cfg, table) else "bulk_insert"

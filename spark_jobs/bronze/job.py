@@ -1,0 +1,152 @@
+"""The generic bronze job: every new raw object -> one Hudi table per resource type + quarantine + audit.
+
+Order of effects, which is what makes a crash at any point recoverable:
+  1. claim the new files in the ledger (PENDING, conditional);
+  2. write each resource type's rows (one Hudi commit per table, tagged with the run id), then quarantine;
+  3. mark each file COMMITTED with its counts and the commit instants that hold it;
+  4. write the audit row.
+A run killed before 3 leaves PENDING files; the next run re-reads them and upserts (idempotent by resource
+id, newest meta.lastUpdated wins), so nothing is lost or duplicated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from fhirpulse.config import Config
+from spark_jobs import hudi
+from spark_jobs.audit import AuditRecord, new_run_id, write_audit
+from spark_jobs.bronze import records, sources
+from spark_jobs.bronze.ledger import COMMITTED, FileOutcome, Ledger
+from spark_jobs.bronze.resource_types import table_name
+from spark_jobs.faults import crash_point
+from spark_jobs.logs import log_event
+
+LAYER = "bronze"
+
+
+class BronzeError(RuntimeError):
+    """The run cannot go on (unreadable file, bad config, a write failure); the message says why."""
+
+
+def resource_table(resource_type: str) -> hudi.HudiTable:
+    # Non-partitioned on purpose: Hudi's default index finds a key only within its partition, and no FHIR
+    # element is both immutable per resource and selective; silver/gold tables carry the partitions.
+    return hudi.HudiTable(LAYER, table_name(resource_type), record_key=["id"], precombine="precombine_ts")
+
+
+def quarantine_table(cfg: Config) -> hudi.HudiTable:
+    return hudi.HudiTable(LAYER, cfg.bronze.quarantine_table,
+                          record_key=["source_file", "content_version", "source_line", "source_entry"],
+                          precombine="ingested_at")
+
+
+def _new_objects(cfg: Config, ledger: Ledger) -> tuple[list[sources.RawObject], int]:
+    listed = sources.list_raw_objects(cfg)
+    done = {k for k, status in ledger.statuses(listed).items() if status == COMMITTED}
+    return [o for o in listed if (o.key, o.content_version) not in done], len(listed)
+
+
+def _sniff_all(cfg: Config, objects: list[sources.RawObject]) -> list[sources.RawObject]:
+    with ThreadPoolExecutor(max_workers=8) as pool:  # one ranged GET each; I/O bound
+        return list(pool.map(lambda o: sources.sniff(cfg, o), objects))
+
+
+def _file_counts(classified: DataFrame) -> dict[tuple[str, str], tuple[FileOutcome, set[str]]]:
+    """One small aggregation: per file its counts and the resource types it fed."""
+    rows = (classified.groupBy("source_file", "content_version", "resource_type")
+            .agg(F.count(F.lit(1)).alias("records"),
+                 F.count(F.when(F.col("quarantine_reason").isNull(), 1)).alias("bronze_rows"))
+            .collect())
+    totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    types: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        if row.content_version is None:
+            raise BronzeError(f"read a path that matches no listed object: {row.source_file}")
+        key = (row.source_file, row.content_version)
+        totals[key][0] += row.records
+        totals[key][1] += row.bronze_rows
+        if row.bronze_rows and row.resource_type:
+            types[key].add(row.resource_type)
+    return {key: (FileOutcome(n, b, n - b), types[key]) for key, (n, b) in totals.items()}
+
+
+def _write_tables(spark: SparkSession, cfg: Config, classified: DataFrame, resource_types: list[str],
+                  run_id: str) -> dict[str, str]:
+    """One Hudi commit per resource type present, then quarantine; returns table -> commit instant."""
+    commits: dict[str, str] = {}
+    bronze = records.bronze_rows(classified)
+    for i, resource_type in enumerate(resource_types):
+        table = resource_table(resource_type)
+        rows = bronze.where(F.col("resource_type") == resource_type)
+        hudi.write(rows, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": run_id})
+        commits[table.name] = hudi.completed_commits(spark, cfg, table)[-1]
+        log_event("bronze.table_committed", run_id=run_id, table=table.name, instant=commits[table.name])
+        if i == 0:
+            crash_point("bronze_after_first_table")
+    quarantined = records.quarantine_rows(classified)
+    if quarantined.take(1):
+        table = quarantine_table(cfg)
+        hudi.write(quarantined, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": run_id})
+        commits[table.name] = hudi.completed_commits(spark, cfg, table)[-1]
+    return commits
+
+
+def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | None = None) -> AuditRecord:
+    """Ingest every raw object not yet COMMITTED in the ledger. Returns the run's audit record."""
+    audit = AuditRecord(run_id or new_run_id(LAYER), LAYER)
+    ledger = Ledger(cfg)
+    todo, listed = _new_objects(cfg, ledger)
+    log_event("bronze.listed", run_id=audit.run_id, raw_uri=cfg.s3.raw_uri, objects=listed, new=len(todo))
+    spark = session()
+    if not todo:
+        write_audit(spark, cfg, audit.finish("NOTHING_NEW"))
+        return audit
+
+    claimed: list[sources.RawObject] = []
+    try:
+        sniffed = _sniff_all(cfg, todo)
+        claimed = [o for o in sniffed if ledger.claim(o, audit.run_id)]
+        audit.files = len(claimed)
+        crash_point("bronze_after_claim")
+        readable = [o for o in claimed if o.fmt != "empty"]
+        ingested_at = F.lit(datetime.now(UTC)).cast("timestamp")
+        classified = records.unpack_and_classify(
+            sources.read_records(spark, cfg, readable), audit.run_id, ingested_at, cfg.bronze.max_record_bytes,
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        per_file = _file_counts(classified)
+        resource_types = sorted({t for _, types in per_file.values() for t in types})
+        commits = _write_tables(spark, cfg, classified, resource_types, audit.run_id)
+        crash_point("bronze_after_commit")
+        classified.unpersist()
+    except Exception as err:
+        message = f"{type(err).__name__}: {err}"
+        for obj in claimed:
+            ledger.fail(obj, audit.run_id, message)
+        write_audit(spark, cfg, audit.finish("FAILED", message))
+        raise BronzeError(f"bronze run {audit.run_id} failed: {message}") from err
+
+    quarantine_name = cfg.bronze.quarantine_table
+    for obj in claimed:
+        outcome, types = per_file.get((sources.object_uri(cfg, obj.key), obj.content_version),
+                                      (FileOutcome(0, 0, 0), set()))
+        file_commits = {t: commits[t] for t in map(table_name, types)}
+        if outcome.quarantined:
+            file_commits[quarantine_name] = commits[quarantine_name]
+        ledger.commit(obj, audit.run_id, outcome, file_commits)
+        log_event("bronze.file", run_id=audit.run_id, file=obj.key, content_version=obj.content_version,
+                  format=obj.fmt, gzip=obj.gzip, records=outcome.records, bronze_rows=outcome.bronze_rows,
+                  quarantined=outcome.quarantined, status=COMMITTED)
+        audit.records_in += outcome.records
+        audit.rows_out += outcome.bronze_rows
+        audit.quarantined += outcome.quarantined
+    audit.tables = sorted(commits)
+    write_audit(spark, cfg, audit.finish("SUCCEEDED"))
+    return audit

@@ -1,0 +1,206 @@
+"""Find raw objects under the raw prefix and read them into raw text records.
+
+Every object at any depth is a candidate, whatever its name; its format is sniffed from its first bytes:
+NDJSON (plain or gzip) is read line by line with exact line numbers, a single JSON document (a Bundle, one
+resource, or an array of resources) whole. Listing is paginated.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from fhirpulse import aws
+from fhirpulse.config import Config
+
+SNIFF_BYTES = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class UnreadableFileError(RuntimeError):
+    """A raw object that cannot be read at all (not a record problem); the job fails and names it."""
+
+
+@dataclass(frozen=True)
+class RawObject:
+    key: str
+    etag: str
+    size: int
+    fmt: str = ""  # ndjson | document | empty (set by sniff)
+    gzip: bool = False
+
+    @property
+    def content_version(self) -> str:
+        """What makes one upload of a key distinct from another: its ETag and size."""
+        return f"{self.etag}:{self.size}"
+
+
+def object_uri(cfg: Config, key: str) -> str:
+    return f"s3://{cfg.s3.bucket}/{key}"
+
+
+def list_raw_objects(cfg: Config) -> list[RawObject]:
+    s3 = aws.client(cfg, "s3")
+    found = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=cfg.s3.bucket, Prefix=cfg.s3.raw_prefix + "/"):
+        for obj in page.get("Contents", []):
+            if not obj["Key"].endswith("/"):  # folder markers are not data
+                found.append(RawObject(obj["Key"], obj["ETag"].strip('"'), obj["Size"]))
+    return found
+
+
+def _first_text(head: bytes, is_gzip: bool) -> bytes:
+    if not is_gzip:
+        return head
+    try:  # a truncated gzip stream still yields its first bytes
+        return zlib.decompressobj(wbits=31).decompress(head, SNIFF_BYTES)
+    except zlib.error as err:
+        raise UnreadableFileError(f"not a readable gzip stream: {err}") from None
+
+
+def sniff(cfg: Config, obj: RawObject) -> RawObject:
+    """Decide NDJSON vs single JSON document from the first bytes (and whether it is gzip)."""
+    if obj.size == 0:
+        return RawObject(obj.key, obj.etag, obj.size, "empty", False)
+    s3 = aws.client(cfg, "s3")
+    try:
+        head = s3.get_object(Bucket=cfg.s3.bucket, Key=obj.key, Range=f"bytes=0-{SNIFF_BYTES - 1}")["Body"].read()
+    except Exception as err:  # noqa: BLE001 - any failure to fetch makes the file unreadable
+        raise UnreadableFileError(f"s3://{cfg.s3.bucket}/{obj.key}: cannot be read: {err}") from None
+    is_gzip = head.startswith(GZIP_MAGIC)
+    try:
+        text = _first_text(head, is_gzip)
+    except UnreadableFileError as err:
+        raise UnreadableFileError(f"s3://{cfg.s3.bucket}/{obj.key}: {err}") from None
+    first_line = text.lstrip().split(b"\n", 1)[0].strip()
+    fmt = "ndjson"
+    if first_line.startswith(b"[") or not _is_complete_json(first_line):
+        # An array, or a document spread over lines (a pretty-printed Bundle); one line that is not JSON
+        # at all stays NDJSON so that the bad line is quarantined with its number.
+        fmt = "document" if first_line.startswith((b"{", b"[")) else "ndjson"
+    return RawObject(obj.key, obj.etag, obj.size, fmt, is_gzip)
+
+
+def _is_complete_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+        return True
+    except ValueError:
+        return False
+
+
+RECORD_SCHEMA = T.StructType([
+    T.StructField("source_file", T.StringType()),
+    T.StructField("content_version", T.StringType()),
+    T.StructField("source_line", T.LongType()),
+    T.StructField("text", T.StringType()),
+])
+
+
+def _versions(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+    """(the path as input_file_name() spells it, the object's URI, its content version).
+
+    Spark reports file paths URL-encoded (a space becomes %20), so the join key is built by the same Hadoop
+    Path encoding, and the readable URI is what bronze stores.
+    """
+    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path
+    rows = [(hadoop_path(object_uri(cfg, o.key)).toUri().toString(), object_uri(cfg, o.key), o.content_version)
+            for o in objects]
+    return F.broadcast(spark.createDataFrame(rows, "spark_path string, uri string, content_version string"))
+
+
+def _attach_versions(spark: SparkSession, cfg: Config, df: DataFrame, objects: list[RawObject]) -> DataFrame:
+    # A left join: a path that matches no listed object keeps a null version, which the job refuses
+    # (a silent inner-join drop would lose records).
+    joined = df.join(_versions(spark, cfg, objects), df["source_file"] == F.col("spark_path"), "left")
+    return joined.select(F.coalesce("uri", df["source_file"]).alias("source_file"), "content_version",
+                         "source_line", "text")
+
+
+def read_ndjson(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+    """Lines with exact 1-based line numbers, without a per-row Python function.
+
+    Spark's text reader may split a large file into several splits; rows in a split keep their order, so a
+    line's number is (lines in the file's earlier splits) + (its position in its split). The row ids are
+    deterministic for a given file listing, so the two uses of `lines` agree. Blank lines count for
+    numbering but are not records.
+    """
+    if not objects:
+        return spark.createDataFrame([], RECORD_SCHEMA)
+    lines = (
+        spark.read.text([object_uri(cfg, o.key) for o in objects])
+        .select(
+            F.input_file_name().alias("source_file"),
+            F.input_file_block_start().alias("split_start"),
+            F.monotonically_increasing_id().alias("row_id"),
+            F.col("value").alias("text"),
+        )
+    )
+    splits = lines.groupBy("source_file", "split_start").agg(
+        F.min("row_id").alias("first_row_id"), F.count(F.lit(1)).alias("split_lines"))
+
+    earlier = Window.partitionBy("source_file").orderBy("split_start").rowsBetween(Window.unboundedPreceding, -1)
+    splits = splits.withColumn("lines_before", F.coalesce(F.sum("split_lines").over(earlier), F.lit(0)))
+    numbered = lines.join(F.broadcast(splits), ["source_file", "split_start"]).select(
+        "source_file",
+        (F.col("lines_before") + F.col("row_id") - F.col("first_row_id") + 1).alias("source_line"),
+        "text",
+    )
+    return _attach_versions(spark, cfg, numbered.where(F.trim("text") != ""), objects)
+
+
+def read_documents(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+    """Whole-file JSON documents: an array becomes one record per element (numbered), an object one record."""
+    if not objects:
+        return spark.createDataFrame([], RECORD_SCHEMA)
+    docs = spark.read.text([object_uri(cfg, o.key) for o in objects], wholetext=True).select(
+        F.input_file_name().alias("source_file"), F.col("value").alias("text"))
+    is_array = F.ltrim("text").startswith("[")
+    elements = F.from_json("text", T.ArrayType(T.StringType()))
+    arrays = docs.where(is_array & elements.isNotNull()).select(
+        "source_file", F.posexplode(elements).alias("pos", "text")
+    ).select("source_file", (F.col("pos") + 1).alias("source_line"), "text")
+    # Objects, and arrays that do not parse (quarantined downstream as one malformed record)
+    singles = docs.where(~is_array | elements.isNull()).select("source_file", F.lit(1).cast("long").alias(
+        "source_line"), "text")
+    return _attach_versions(spark, cfg, arrays.unionByName(singles), objects)
+
+
+def read_gzip_without_suffix(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+    """Hadoop picks codecs by file name, so gzip objects not named *.gz are inflated here instead."""
+    s3 = aws.client(cfg, "s3")
+    rows = []
+    for obj in objects:
+        uri = object_uri(cfg, obj.key)
+        try:
+            data = gzip.decompress(s3.get_object(Bucket=cfg.s3.bucket, Key=obj.key)["Body"].read())
+        except (OSError, EOFError, zlib.error) as err:
+            raise UnreadableFileError(f"{uri}: not a readable gzip stream: {err}") from None
+        text = data.decode("utf-8", errors="replace")
+        if obj.fmt == "document":
+            rows.append((uri, obj.content_version, 1, text))
+        else:
+            rows += [(uri, obj.content_version, n, line) for n, line in enumerate(text.splitlines(), 1)
+                     if line.strip()]
+    return spark.createDataFrame(rows, RECORD_SCHEMA)
+
+
+def read_records(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+    named_gzip_ok = [o for o in objects if not o.gzip or o.key.endswith(".gz")]
+    inflated_here = [o for o in objects if o.gzip and not o.key.endswith(".gz")]
+    parts = [
+        read_ndjson(spark, cfg, [o for o in named_gzip_ok if o.fmt == "ndjson"]),
+        read_documents(spark, cfg, [o for o in named_gzip_ok if o.fmt == "document"]),
+    ]
+    if inflated_here:
+        parts.append(read_gzip_without_suffix(spark, cfg, inflated_here))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out
