@@ -106,7 +106,7 @@ def to_array(e: Expr) -> Column:
     """The collection as an array column (singletons become [x] or [])."""
     if e.many:
         return e.col
-    return F.filter(F.array(e.col), lambda v: v.isNotNull())
+    return F.array_compact(F.array(e.col))
 
 
 def singleton(e: Expr, what: str) -> Column:
@@ -130,7 +130,7 @@ def _map(e: Expr, fn: Callable[[Column], Column]) -> Column:
     """Apply `fn` to each item (keeping the collection's shape), dropping null results."""
     if not e.many:
         return fn(e.col)
-    return F.filter(F.transform(e.col, fn), lambda v: v.isNotNull())
+    return F.array_compact(F.transform(e.col, fn))
 
 
 # --------------------------------------------------------------------------------------- navigation
@@ -170,12 +170,15 @@ def member_elem(e: Expr, elem: model.ElementDef, loc: str) -> Expr:
 
     if not e.many:
         col = get(e.col)
-    elif elem.many:
-        col = F.flatten(F.filter(F.transform(e.col, get), lambda a: a.isNotNull()))
-    else:
+    elif sf.json:
         col = F.transform(e.col, get)
+        col = F.flatten(F.array_compact(col)) if elem.many else col
+    else:
+        # An array of structs gives the array of a field's values directly (no lambda needed).
+        col = e.col.getField(elem.name)
+        col = F.flatten(F.array_compact(col)) if elem.many else col
     if e.many or elem.many:
-        col = F.filter(col, lambda v: v.isNotNull())  # JSON nulls (e.g. `given: [null, "A"]`) are no items
+        col = F.array_compact(col)  # JSON nulls (e.g. `given: [null, "A"]`) are no items
     return Expr(col, e.many or elem.many, elem.type, sf.node, raw_decimal=elem.type == "decimal")
 
 

@@ -17,9 +17,14 @@ BRONZE_SCHEMA = T.StructType([
 
 
 def frame_from_resources(spark: SparkSession, resources: Iterable[dict]) -> DataFrame:
-    """Small in-memory resources (test fixtures) as a bronze-shaped frame."""
-    rows = [(r.get("resourceType"), json.dumps(r)) for r in resources]
-    return spark.createDataFrame(rows, BRONZE_SCHEMA)
+    """Small in-memory resources (test fixtures) as a bronze-shaped frame.
+
+    Built inside the JVM from one JSON literal: `createDataFrame(list)` would be backed by a Python RDD,
+    and every query over it would start Python workers just to unpickle a few rows.
+    """
+    rows = [{"resource_type": r.get("resourceType"), "raw_json": json.dumps(r)} for r in resources]
+    parsed = F.from_json(F.lit(json.dumps(rows)), T.ArrayType(BRONZE_SCHEMA))
+    return spark.range(1).select(F.inline(parsed))
 
 
 def ndjson_files(path: Path, resource_type: str | None = None) -> list[Path]:

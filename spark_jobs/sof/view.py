@@ -109,20 +109,20 @@ def compile_view(view: dict | str | Path, fhir_version: str = model.DEFAULT_FHIR
     definition = load_view(view)
     resource = _validate_top(definition, fhir_version)
     tree = SchemaTree(resource, fhir_version)
-    # Compile until the schema stops growing: an element first seen after the place that parses it (or
-    # a `repeat` found late) only changes struct types, and the next pass builds with the final ones.
-    # Probe passes unroll `repeat` shallowly (same fields, far fewer expressions); one full pass follows.
+    # Column expressions name fields without their types, so one pass normally suffices: the parse
+    # schema is read from the tree afterwards. Only `repeat` parses JSON text *inside* the expressions,
+    # with struct types that must be final: then compile cheap probe passes (shallow unrolling, same
+    # fields) until the schema stops growing, and build once more with the full unrolling depth.
+    compiled, used_repeat = _ViewCompiler(definition, tree).compile()
+    if not used_repeat:
+        return compiled
     for _ in range(8):
         before = tree.version
-        probe = _ViewCompiler(definition, tree, probe=True)
-        compiled = probe.compile()
-        if tree.version != before:
-            continue
-        if not probe.used_repeat:
-            return compiled
-        compiled = _ViewCompiler(definition, tree, probe=False).compile()
+        _ViewCompiler(definition, tree, probe=True).compile()
         if tree.version == before:
-            return compiled
+            compiled, _ = _ViewCompiler(definition, tree).compile()
+            if tree.version == before:
+                return compiled
     raise RuntimeError("view schema did not converge")  # pragma: no cover - the tree only grows
 
 
@@ -158,7 +158,7 @@ class _ViewCompiler:
     def env(self, loc: str, row_index: Column) -> Env:
         return Env(self.tree, self.root, self.constants, row_index, loc)
 
-    def compile(self) -> CompiledView:
+    def compile(self) -> tuple[CompiledView, bool]:
         C.member(self.root, "id", self.env("resource", F.lit(0)))  # always parsed: handy and cheap
         where = self._where()
         parts = [self._select(s, self.root, F.lit(0), f"select[{i}]") for i, s in enumerate(self.view["select"])]
@@ -167,8 +167,9 @@ class _ViewCompiler:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ViewDefinitionError(f"column names must be unique in a view: {duplicates}", "select")
-        return CompiledView(self.view.get("name"), self.view["resource"], rows.columns,
+        view = CompiledView(self.view.get("name"), self.view["resource"], rows.columns,
                             self.tree.struct_type(), where, rows)
+        return view, self.used_repeat
 
     # -- constants and where
     def _constants(self) -> dict[str, Expr]:
