@@ -20,9 +20,10 @@ def patient_seed(seed: int, batch: int, index: int) -> int:
     return derive_seed("patient", seed, batch, index)
 
 
+_VARIANT = {digit: "89ab"[int(digit, 16) >> 2] for digit in "0123456789abcdef"}  # RFC 4122 variant bits
+
+
 def new_uuid(rng: random.Random) -> str:
     """A random (version 4 layout) UUID drawn from `rng`, so ids replay with the seed."""
-    value = rng.getrandbits(128)
-    text = f"{value:032x}"
-    variant = "89ab"[(value >> 62) & 3]
-    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{variant}{text[17:20]}-{text[20:]}"
+    text = f"{rng.getrandbits(128):032x}"
+    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:]}"

@@ -81,7 +81,7 @@ class Emitter:
             if event.start >= cut:
                 break
             if isinstance(event, Stay):
-                yield from self._stay(timeline, event, subject, cut, changed)
+                yield from self._stay(timeline, event, subject, cut, since, changed)
                 if change is not None and change.amend_lab and event.start < (since or cut):
                     latest_lab = _latest_lab(self._readings(timeline, event), since, cut, event) or latest_lab
             else:
@@ -104,7 +104,8 @@ class Emitter:
         hospital = self.hospitals[timeline.home_hospital]
         return resources.patient(timeline, hospital, recorded, deceased_at, phone, address), recorded
 
-    def _stay(self, timeline: PatientTimeline, stay: Stay, subject: dict, cut: int, changed) -> Iterator[dict]:
+    def _stay(self, timeline: PatientTimeline, stay: Stay, subject: dict, cut: int, since: int | None,
+              changed) -> Iterator[dict]:
         finished = stay.end < cut
         recorded = stay.end if finished else stay.start
         encounter = self.refs.local("Encounter", stay.encounter_id)
@@ -123,9 +124,11 @@ class Emitter:
                 yield resources.condition(hai.condition_id, hai.concept, "encounter-diagnosis", subject, encounter,
                                           hai.onset, hai.recorded, resolved_at, hai_recorded)
         if changed(stay.end + 24 * 60):  # readings are issued at most a few hours after the stay ends
+            earliest = -1 if since is None else since  # (the hot loop of the generator: no closure calls)
+            observation = resources.observation
             for reading in self._readings(timeline, stay):
-                if reading.issued < cut and changed(reading.issued):
-                    yield resources.observation(reading, subject, encounter)
+                if earliest <= reading.issued < cut:
+                    yield observation(reading, subject, encounter)
 
     def _visit(self, visit: Visit, subject: dict, cut: int, changed, chronic) -> Iterator[dict]:
         finished = visit.end < cut
