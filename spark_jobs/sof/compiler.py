@@ -270,11 +270,8 @@ def _index(target: Expr, index: Expr, env: Env) -> Expr:
     if kind(index.type) != "number":
         raise ViewDefinitionError("an indexer needs an integer", env.loc)
     i = singleton(index, "indexer").cast(T.IntegerType())
-    if target.many:
-        # try_element_at: 1-based, null when out of range (also under ANSI mode)
-        col = F.when(i >= 0, F.try_element_at(target.col, i + 1))
-    else:
-        col = F.when(i == 0, target.col)
+    # try_element_at: 1-based, null when out of range (also under ANSI mode)
+    col = F.when(i >= 0, F.try_element_at(target.col, i + 1)) if target.many else F.when(i == 0, target.col)
     return replace(target, col=col, many=False)
 
 
@@ -539,13 +536,11 @@ def _arithmetic(left: Expr, right: Expr, op: str, env: Env) -> Expr:
     lc, rc = number(lc, left), number(rc, right)
     if op == "/":
         return Expr(lc.cast(DECIMAL_TYPE) / rc.cast(DECIMAL_TYPE), False, "decimal")
-    if op == "div":
-        col = F.when(rc != 0, F.floor(lc / rc)).cast(T.LongType() if integral else DECIMAL_TYPE)
-        return Expr(col, False, "integer" if integral else "decimal")
-    if op == "mod":
-        col = F.when(rc != 0, lc % rc)
-    else:
-        col = {"+": lc + rc, "-": lc - rc, "*": lc * rc}[op]
+    if op == "div":  # truncated toward zero; x div 0 is empty
+        quotient = lc / rc
+        col = F.when(rc != 0, F.when(quotient >= 0, F.floor(quotient)).otherwise(F.ceil(quotient)))
+        return Expr(col.cast(T.LongType() if integral else DECIMAL_TYPE), False, "integer" if integral else "decimal")
+    col = F.when(rc != 0, lc % rc) if op == "mod" else {"+": lc + rc, "-": lc - rc, "*": lc * rc}[op]
     return Expr(col, False, "integer" if integral else "decimal")
 
 

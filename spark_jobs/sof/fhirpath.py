@@ -277,10 +277,7 @@ class _Parser:
             if self._is_op("."):
                 self._next()
                 name = self._identifier()
-                if self._is_op("("):
-                    node = Call(node, name, self._args())
-                else:
-                    node = Member(node, name)
+                node = Call(node, name, self._args()) if self._is_op("(") else Member(node, name)
             elif self._is_op("["):
                 self._next()
                 index = self._binary(0)

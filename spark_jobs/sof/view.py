@@ -332,13 +332,13 @@ class _ViewCompiler:
         if not isinstance(collection, bool):
             raise ViewDefinitionError("collection must be true or false", loc)
         value = C.compile_path(path, focus, self.env(f"{loc}.path", row_index))
+        if C.kind(value.type) == "complex":
+            raise ViewDefinitionError(f"column '{name}' selects the complex type {value.type}; select a "
+                                      "primitive element", f"{loc}.path")
         fhir_type = column.get("type") or _inferred_type(value, loc)
         spark_type = _OUTPUT_TYPES.get(fhir_type)
         if spark_type is None:
             raise UnsupportedViewError(f"column type '{fhir_type}' (only FHIR primitive types)", f"{loc}.type")
-        if C.kind(value.type) == "complex":
-            raise ViewDefinitionError(f"column '{name}' selects the complex type {value.type}; select a "
-                                      "primitive element", f"{loc}.path")
         if collection:
             items = C.to_array(value) if value.type != C.EMPTY else F.array()
             col = F.coalesce(F.transform(items, lambda v: _cast(v, value, spark_type)),
@@ -358,7 +358,8 @@ def _inferred_type(value: Expr, loc: str) -> str:
     if value.type == C.EMPTY:
         return "string"
     if value.type == C.CHOICE:
-        raise UnsupportedViewError("choice element used without ofType()", f"{loc}.path")
+        raise UnsupportedViewError(f"choice element '{value.choice[1].base}[x]' used without ofType()",  # type: ignore[index]
+                                   f"{loc}.path")
     return value.type
 
 
