@@ -142,7 +142,8 @@ class GeneratorConfig(_Strict):
         default=7, ge=1, le=365, description="Batch N is as of end_date + (N-1) * this many days."
     )
     update_fraction: float = Field(
-        default=0.1, ge=0.0, le=1.0, description="Share of earlier batches' patients re-emitted (changed, newer lastUpdated) by a batch."
+        default=0.1, ge=0.0, le=1.0,
+        description="Share of earlier batches' patients re-emitted (changed, newer lastUpdated) by a batch."
     )
     hospitals: int = Field(default=5, ge=1, le=500, description="Number of hospital Organizations.")
     age_mean: float = Field(default=62.0, ge=18, le=100, description="Mean age (years) at start_date.")
@@ -152,7 +153,8 @@ class GeneratorConfig(_Strict):
         description="Mean number of index (non-readmission) inpatient admissions per patient (Poisson).",
     )
     emergency_admission_fraction: float = Field(
-        default=0.65, ge=0.0, le=1.0, description="Share of admissions that come through the emergency department."
+        default=0.65, ge=0.0, le=1.0,
+        description="Share of admissions that come through the emergency department."
     )
     los_mean_days: float = Field(
         default=5.0, ge=1.5, le=60,
@@ -163,11 +165,13 @@ class GeneratorConfig(_Strict):
     )
     los_max_days: int = Field(default=90, ge=2, le=365, description="Stays are capped at this many days.")
     in_hospital_death_probability: float = Field(
-        default=0.03, ge=0.0, le=1.0, description="P(patient dies during an admission): deceasedDateTime at the stay end, "
+        default=0.03, ge=0.0, le=1.0,
+        description="P(patient dies during an admission): deceasedDateTime at the stay end, "
         "dischargeDisposition exp."
     )
     hai_probability: float = Field(
-        default=0.05, ge=0.0, le=1.0, description="P(an admission has a hospital-acquired infection, onset on hospital day >= 3); "
+        default=0.05, ge=0.0, le=1.0,
+        description="P(an admission has a hospital-acquired infection, onset on hospital day >= 3); "
         "risk grows with exposure days, so only stays of 2+ days can have one."
     )
     hai_death_relative_risk: float = Field(
@@ -175,10 +179,12 @@ class GeneratorConfig(_Strict):
         description="Death risk of stays with an HAI relative to stays without (the overall death rate is kept).",
     )
     poa_infection_probability: float = Field(
-        default=0.12, ge=0.0, le=1.0, description="P(an admission is for an infection present on admission, onset on day 1)."
+        default=0.12, ge=0.0, le=1.0,
+        description="P(an admission is for an infection present on admission, onset on day 1)."
     )
     readmission_probability: float = Field(
-        default=0.12, ge=0.0, le=1.0, description="P(an alive, non-hospice discharge is followed by an inpatient admission "
+        default=0.12, ge=0.0, le=1.0,
+        description="P(an alive, non-hospice discharge is followed by an inpatient admission "
         "within 30 days)."
     )
     discharge_disposition_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(
@@ -197,14 +203,18 @@ class GeneratorConfig(_Strict):
         default=0.6, ge=0, le=50, description="Mean treat-and-release emergency visits per patient (Poisson)."
     )
     followup_visit_probability: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="P(an ambulatory follow-up visit 7-14 days after an alive discharge)."
+        default=0.5, ge=0.0, le=1.0,
+        description="P(an ambulatory follow-up visit 7-14 days after an alive discharge)."
     )
     vitals_per_day: int = Field(
-        default=3, ge=0, le=24, description="Vital-sign rounds per inpatient day (HR, RR, temp, SpO2, BP each)."
+        default=3, ge=0, le=24,
+        description="Vital-sign rounds per inpatient day (HR, RR, temp, SpO2, BP each).",
     )
     labs_per_day: int = Field(default=1, ge=0, le=6, description="Lab panels per inpatient day (6 LOINC labs).")
     validate_sample: float = Field(
-        default=0.01, ge=0.0, le=1.0, description="Share of resources validated against fhir.resources R4B (0 = none, 1 = all)."
+        default=0.002, ge=0.0, le=1.0,
+        description="Share of resources validated against fhir.resources R4B (plus the first of each type per "
+        "chunk; 0 = none, 1 = all). Validating costs ~50x generating: 0.01 adds ~50% CPU, 0.002 ~10%.",
     )
     workers: int | None = Field(default=None, ge=1, le=256, description="Processes; null = CPU count.")
     chunk_patients: int = Field(
@@ -221,7 +231,8 @@ class GeneratorConfig(_Strict):
         allowed = {"home", "alt-home", "other-hcf", "hosp", "long", "aadvice", "psy", "rehab", "snf", "oth"}
         unknown = set(value) - allowed
         if unknown:
-            raise ValueError(f"unknown alive discharge dispositions {sorted(unknown)} (allowed: {sorted(allowed)})")
+            raise ValueError(f"unknown alive discharge dispositions {sorted(unknown)} "
+                             f"(allowed: {sorted(allowed)})")
         if sum(value.values()) <= 0:
             raise ValueError("weights must not all be 0")
         return value

@@ -34,18 +34,24 @@ def validation_errors(resource_type: str, payload: bytes) -> str | None:
 
 
 class SampleValidator:
-    """Validates each payload with probability `fraction`, drawn from its own seed (output is unaffected)."""
+    """Validates the first resource of each type offered, then each with probability `fraction` (drawn from
+    its own seed, so the output is unaffected). fraction 0 validates nothing, 1 everything."""
 
     def __init__(self, fraction: float, *seed_parts: object):
         self.fraction = fraction
         self.rng = random.Random(derive_seed("validate", *seed_parts))
+        self.seen_types: set[str] = set()
         self.checked = 0
         self.failed = 0
         self.errors: list[str] = []
 
     def offer(self, resource_type: str, payload: bytes) -> None:
-        if self.fraction <= 0 or (self.fraction < 1 and self.rng.random() >= self.fraction):
+        if self.fraction <= 0:
             return
+        first_of_type = resource_type not in self.seen_types
+        if not first_of_type and self.fraction < 1 and self.rng.random() >= self.fraction:
+            return
+        self.seen_types.add(resource_type)
         self.checked += 1
         problem = validation_errors(resource_type, payload)
         if problem is not None:
