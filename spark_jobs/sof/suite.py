@@ -65,7 +65,7 @@ class SuiteResult:
         Path(path).write_text(json.dumps(self.to_report(), indent=2) + "\n")
 
 
-def test_files(directory: str | Path) -> list[Path]:
+def suite_files(directory: str | Path) -> list[Path]:
     """The suite's test files (JSON objects with `tests`), sorted; the schema file is skipped."""
     files = []
     for path in sorted(Path(directory).glob("*.json")):
@@ -80,7 +80,7 @@ def test_files(directory: str | Path) -> list[Path]:
 def run_suite(spark: SparkSession, directory: str | Path) -> SuiteResult:
     start = time.perf_counter()
     result = SuiteResult()
-    for path in test_files(directory):
+    for path in suite_files(directory):
         result.cases.extend(run_test_file(spark, path))
     result.seconds = time.perf_counter() - start
     return result
