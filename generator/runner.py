@@ -1,10 +1,12 @@
 """Generate one batch: plan chunks of patients, simulate them in worker processes, write in chunk order.
 
 Determinism: a patient's data depends only on (seed, origin batch, patient index) and the parameters, chunks
-are fixed ranges of patient indexes (config chunk_patients), and the main process writes chunk outputs in chunk
-order. So the bytes of an NDJSON file do not depend on the number of workers (gzip output is a concatenation
-of one gzip member per chunk: it depends on chunk_patients, not on workers).
-Memory: at most 2 x workers chunk outputs are in flight, and sinks stream; nothing grows with patient count.
+are fixed ranges of patient indexes (config chunk_patients), and the main process appends chunk outputs in
+chunk order. So the bytes of an NDJSON file do not depend on the number of workers. (With gzip each chunk is
+one gzip member of the file: the bytes depend on chunk_patients, not on workers.)
+Hand-over: pool workers spill each chunk's NDJSON to a file that the main process appends with an in-kernel
+copy (or streams to S3), so the main process stays nearly idle and nothing large travels through pipes.
+Memory: at most 2 x workers chunks are in flight and sinks stream, so memory does not grow with patients.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class _Worker:
         self.faker = Faker(_FAKER_LOCALE)
         self.hospitals = build_hospitals(cfg.seed, cfg.hospitals, self.faker)
         self.simulator = PatientSimulator(self.model, self.hospitals, self.faker)
-        self.emitter = Emitter(self.model, self.hospitals, in_bundle=job.output_format == "bundle")
+        self.emitter = Emitter(self.model, self.hospitals)
         self.cut = self.model.batch_cut(job.batch)
 
     def run(self, task: ChunkTask) -> ChunkOutput:
@@ -116,28 +118,19 @@ class _Worker:
         lines: dict[str, NdjsonBlocks] = {}
         output = ChunkOutput(candidates=task.count)
         for index in range(task.start, task.start + task.count):
-            if not is_new and not picked_for_update(cfg.seed, job.batch, task.origin_batch, index,
-                                                    cfg.update_fraction):
-                continue
-            timeline = self.simulator.simulate(task.origin_batch, index)
             if is_new:
-                emitted = list(self.emitter.patient_resources(timeline, self.cut))
-                output.new_patients += 1
-                output.rates.account(timeline, self.cut)
+                patient_id, emitted = self._new_patient(task.origin_batch, index, output)
+            elif picked_for_update(cfg.seed, job.batch, task.origin_batch, index, cfg.update_fraction):
+                patient_id, emitted = self._updated_patient(task.origin_batch, index, output)
             else:
-                change = draw_patient_change(self.faker, cfg.seed, job.batch, timeline, self.cut,
-                                             cfg.batch_interval_days * MINUTES_PER_DAY)
-                since = self.model.batch_cut(task.origin_batch)
-                emitted = list(self.emitter.patient_resources(timeline, self.cut, since, change))
-                output.updated_patients += bool(emitted)
+                continue
             if not emitted:
                 continue
             if job.output_format == "bundle":
                 output.resources.update(r["resourceType"] for r in emitted)
-                bundle = transaction_bundle(emitted, job.bundle_method, (cfg.seed, job.batch, timeline.patient_id))
-                payload = orjson.dumps(bundle)
+                payload = orjson.dumps(transaction_bundle(emitted, job.bundle_method, (cfg.seed, job.batch, patient_id)))
                 validator.offer("Bundle", payload)
-                output.files.append((timeline.patient_id, payload))
+                output.files.append((patient_id, payload))
             else:
                 _serialise(emitted, lines, output.resources, validator.offer if cfg.validate_sample > 0 else None)
         output.ndjson = {resource_type: blocks.pieces() for resource_type, blocks in lines.items()}
@@ -145,6 +138,23 @@ class _Worker:
         if self.spill_dir is not None:
             self._spill(output, task)
         return output
+
+    def _new_patient(self, batch: int, index: int, output: ChunkOutput) -> tuple[str, list[dict]]:
+        timeline = self.simulator.simulate(batch, index)
+        output.new_patients += 1
+        output.rates.account(timeline, self.cut)
+        return timeline.patient_id, list(self.emitter.patient_resources(timeline, self.cut))
+
+    def _updated_patient(self, origin_batch: int, index: int, output: ChunkOutput) -> tuple[str, list[dict]]:
+        """An earlier batch's patient: what changed since its first batch, plus an administrative change."""
+        cfg = self.job.config
+        timeline = self.simulator.simulate(origin_batch, index)
+        change = draw_patient_change(self.faker, cfg.seed, self.job.batch, timeline, self.cut,
+                                     cfg.batch_interval_days * MINUTES_PER_DAY)
+        since = self.model.batch_cut(origin_batch)
+        emitted = list(self.emitter.patient_resources(timeline, self.cut, since, change))
+        output.updated_patients += bool(emitted)
+        return timeline.patient_id, emitted
 
     def _spill(self, output: ChunkOutput, task: ChunkTask) -> None:
         """Hand chunk bytes over as files: the main process then appends them with an in-kernel copy

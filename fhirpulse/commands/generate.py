@@ -26,7 +26,7 @@ from rich.progress import (
 )
 
 from fhirpulse.commands.common import EnvOption, config_or_exit
-from fhirpulse.config import Config, GeneratorConfig
+from fhirpulse.config import Config, ConfigError, GeneratorConfig
 from generator.params import ParameterError
 from generator.report import local_summary_name, print_summary, summary_document, summary_key
 from generator.runner import JobSpec, generate_batch
@@ -124,7 +124,10 @@ def generate(
     except TargetError as err:
         _fail(str(err), code=2)
     console = Console(stderr=True)
-    destination = _destination(cfg, params, target)
+    try:
+        destination = _destination(cfg, params, target)
+    except ConfigError as err:  # e.g. endpoint 'stack' but no stack running
+        _fail(str(err), code=2)
     bar = Progress(TextColumn("[bold]generating"), BarColumn(), MofNCompleteColumn(), TextColumn("patients"),
                    TextColumn("{task.fields[resources]:,} resources"), TimeElapsedColumn(), TimeRemainingColumn(),
                    console=console, disable=not progress, transient=True)

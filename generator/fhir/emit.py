@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from faker import Faker
 
 from generator.fhir import resources
-from generator.fhir.resources import References
+from generator.fhir.resources import reference
 from generator.ids import derive_seed
 from generator.params import ClinicalModel
 from generator.simulation.model import Hospital, PatientTimeline, Stay, Visit
@@ -58,10 +58,9 @@ def draw_patient_change(faker: Faker, seed: int, batch: int, timeline: PatientTi
 class Emitter:
     """Builds the FHIR dicts of one patient as shown by one batch."""
 
-    def __init__(self, model: ClinicalModel, hospitals: list[Hospital], in_bundle: bool):
+    def __init__(self, model: ClinicalModel, hospitals: list[Hospital]):
         self.model = model
         self.hospitals = hospitals
-        self.refs = References(in_bundle)
         self.vitals_per_day = model.config.vitals_per_day
         self.labs_per_day = model.config.labs_per_day
 
@@ -74,7 +73,7 @@ class Emitter:
         patient, patient_recorded = self._patient(timeline, cut, change)
         if changed(patient_recorded):
             yield patient
-        subject = self.refs.local("Patient", timeline.patient_id)
+        subject = reference("Patient", timeline.patient_id)
         chronic_by_visit = {c.encounter_id: c for c in timeline.chronic}
         latest_lab: tuple[Reading, Stay] | None = None
         for event in _chronological(timeline):
@@ -108,9 +107,9 @@ class Emitter:
               changed) -> Iterator[dict]:
         finished = stay.end < cut
         recorded = stay.end if finished else stay.start
-        encounter = self.refs.local("Encounter", stay.encounter_id)
+        encounter = reference("Encounter", stay.encounter_id)
         if changed(recorded):
-            yield resources.inpatient_encounter(stay, subject, self.refs, self.hospitals[stay.hospital], finished,
+            yield resources.inpatient_encounter(stay, subject, self.hospitals[stay.hospital], finished,
                                                 recorded)
         resolved_at = stay.end if finished and not stay.died else None
         reason_recorded = resolved_at or stay.start
@@ -133,9 +132,9 @@ class Emitter:
     def _visit(self, visit: Visit, subject: dict, cut: int, changed, chronic) -> Iterator[dict]:
         finished = visit.end < cut
         recorded = visit.end if finished else visit.start
-        encounter = self.refs.local("Encounter", visit.encounter_id)
+        encounter = reference("Encounter", visit.encounter_id)
         if changed(recorded):
-            yield resources.visit_encounter(visit, subject, self.refs, self.hospitals[visit.hospital], finished,
+            yield resources.visit_encounter(visit, subject, self.hospitals[visit.hospital], finished,
                                             recorded)
         if visit.condition_id is not None:  # emergency complaint: resolved when the patient goes home
             resolved_at = visit.end if finished else None
@@ -157,7 +156,7 @@ class Emitter:
         if value == reading.value:  # a correction always changes the value
             value = round(value + (0.1 if is_decimal else 1), 2)
         corrected = reading._replace(value=value)
-        return resources.observation(corrected, subject, self.refs.local("Encounter", stay.encounter_id),
+        return resources.observation(corrected, subject, reference("Encounter", stay.encounter_id),
                                      status="amended", last_updated=change.recorded)
 
 

@@ -38,21 +38,9 @@ from generator.terminology import (
 )
 
 
-class References:
-    """How one patient's resources point at each other: 'Type/id' in NDJSON, 'urn:uuid:id' inside a Bundle.
-
-    Organizations live outside patient bundles, so they are always referenced as 'Organization/id'.
-    """
-
-    __slots__ = ("in_bundle",)
-
-    def __init__(self, in_bundle: bool):
-        self.in_bundle = in_bundle
-
-    def local(self, resource_type: str, resource_id: str) -> dict:
-        if self.in_bundle:
-            return {"reference": f"urn:uuid:{resource_id}"}
-        return {"reference": f"{resource_type}/{resource_id}"}
+def reference(resource_type: str, resource_id: str) -> dict:
+    """A literal reference 'Type/id' (bundle.py turns those to entries of the same bundle into urn:uuid)."""
+    return {"reference": f"{resource_type}/{resource_id}"}
 
 
 def _codeable(system: str, code: str, display: str, text: bool = False) -> dict:
@@ -148,7 +136,7 @@ def patient(timeline: PatientTimeline, hospital: Hospital, last_updated: int, de
     return resource
 
 
-def inpatient_encounter(stay: Stay, subject: dict, refs: References, hospital: Hospital, finished: bool,
+def inpatient_encounter(stay: Stay, subject: dict, hospital: Hospital, finished: bool,
                         last_updated: int) -> dict:
     period = {"start": fhir_datetime(stay.start)}
     hospitalization = {"admitSource": _ADMIT_SOURCES["emd" if stay.emergency else "gp"]}
@@ -162,7 +150,7 @@ def inpatient_encounter(stay: Stay, subject: dict, refs: References, hospital: H
         "subject": subject,
         "period": period,
         "reasonCode": [snomed(stay.reason)],
-        "diagnosis": [{"condition": refs.local("Condition", stay.reason_condition_id),
+        "diagnosis": [{"condition": reference("Condition", stay.reason_condition_id),
                        "use": _ADMISSION_DIAGNOSIS_ROLE, "rank": 1}],
         "hospitalization": hospitalization,
         "serviceProvider": {"reference": f"Organization/{hospital.organization_id}", "display": hospital.name},
@@ -174,7 +162,7 @@ def inpatient_encounter(stay: Stay, subject: dict, refs: References, hospital: H
     return resource
 
 
-def visit_encounter(visit: Visit, subject: dict, refs: References, hospital: Hospital, finished: bool,
+def visit_encounter(visit: Visit, subject: dict, hospital: Hospital, finished: bool,
                     last_updated: int) -> dict:
     period = {"start": fhir_datetime(visit.start)}
     resource = {
@@ -190,7 +178,7 @@ def visit_encounter(visit: Visit, subject: dict, refs: References, hospital: Hos
     if visit.reason is not None:
         resource["reasonCode"] = [snomed(visit.reason)]
     if visit.condition_id is not None:
-        resource["diagnosis"] = [{"condition": refs.local("Condition", visit.condition_id),
+        resource["diagnosis"] = [{"condition": reference("Condition", visit.condition_id),
                                   "use": _CHIEF_COMPLAINT_ROLE, "rank": 1}]
     if finished:
         period["end"] = fhir_datetime(visit.end)

@@ -77,3 +77,23 @@ def _references(value) -> list[str]:
     if isinstance(value, list):
         return [r for v in value for r in _references(v)]
     return []
+
+
+def test_update_batch_bundles_are_named_after_their_patient_and_validate(tmp_path):
+    run_batch(tmp_path, batch=2, patients=10, update_fraction=1.0, output_format="bundle",
+              start_date="2024-11-01", end_date="2024-12-31")
+    bundle_model = get_fhir_model_class("Bundle")
+    files = [p for p in data_files(tmp_path) if p.name != "hospitalInformation.json"]
+    assert len(files) > 10  # 10 new patients + the updated ones of batch 1
+    for path in files:
+        bundle = json.loads(read_bytes(path))
+        bundle_model.model_validate(bundle)
+        entries = {e["fullUrl"] for e in bundle["entry"]}
+        subjects = {e["resource"].get("subject", {}).get("reference") for e in bundle["entry"]} - {None}
+        patients = {e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"}
+        assert patients <= {path.stem}
+        # The patient is referenced by urn:uuid when it is in the bundle, else literally (sent in batch 1).
+        assert subjects <= ({f"urn:uuid:{path.stem}"} if patients else {f"Patient/{path.stem}"})
+        for entry in bundle["entry"]:
+            for ref in _references(entry["resource"]):
+                assert ref in entries or not ref.startswith("urn:uuid:"), ref
