@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -60,9 +61,15 @@ class Env:
     row_index: Column
     loc: str
     this: Expr | None = None  # `$this` inside where()/exists(); the context otherwise
+    warn_unknown: bool = True  # log elements the type does not define (likely typos)
 
     def at(self, this: Expr) -> Env:
         return replace(self, this=this)
+
+
+@lru_cache(maxsize=1024)
+def _warn_unknown(type_code: str, name: str, loc: str) -> None:
+    log.warning("%s has no element '%s' (%s): it evaluates to empty", type_code, name, loc)
 
 
 def empty() -> Expr:
@@ -150,7 +157,8 @@ def member(e: Expr, name: str, env: Env) -> Expr:
         if choice_def is not None:
             return Expr(F.lit(None), e.many, CHOICE, choice=(e, choice_def))
         # FHIRPath: an element the type does not define is an empty collection, not an error.
-        log.warning("%s has no element '%s' (%s): it evaluates to empty", e.type, name, env.loc)
+        if env.warn_unknown:
+            _warn_unknown(e.type, name, env.loc)
         return empty()
     return member_elem(e, elem, env.loc)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -253,10 +253,12 @@ class _ViewCompiler:
         if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
             raise ViewDefinitionError("repeat must be a non-empty array of FHIRPath strings", loc)
 
-        def children(item: Expr) -> list[Expr]:
-            return [C.compile_path(p, item, self.env(f"{loc}[{i}]", F.lit(0))) for i, p in enumerate(paths)]
+        def children(item: Expr, warn: bool = True) -> list[Expr]:
+            return [C.compile_path(p, item, replace(self.env(f"{loc}[{i}]", F.lit(0)), warn_unknown=warn))
+                    for i, p in enumerate(paths)]
 
-        first = [e for e in children(focus) if e.type != C.EMPTY]
+        # Repeat paths are written for the nested levels (`answer.item`); at the focus some may not exist.
+        first = [e for e in children(focus, warn=False) if e.type != C.EMPTY]
         if not first:
             return C.empty()
         types = {e.type for e in first}
