@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -37,8 +37,9 @@ from generator.simulation.hospitals import build_hospitals
 from generator.simulation.population import PatientSimulator
 from generator.stats import RateCounters
 from generator.validation import SampleValidator
+from generator.writers.batch import BatchWriter
 from generator.writers.ndjson import NdjsonBlocks, gzip_member
-from generator.writers.targets import Target, render_key
+from generator.writers.targets import Target
 
 _FAKER_LOCALE = "en_US"
 ORGANIZATION_BUNDLE_NAME = "hospitalInformation"
@@ -260,61 +261,13 @@ class BatchResult:
     workers: int
 
 
-class BatchWriter:
-    """Writes chunk outputs: one streaming sink per resource type (NDJSON) or one object per bundle."""
-
-    def __init__(self, destination, target: Target, job: JobSpec, label: str, as_of: str):
-        self.destination, self.target, self.job = destination, target, job
-        self.label, self.as_of = label, as_of
-        self.suffix = ".gz" if job.gzip else ""
-        self.sinks: dict[str, object] = {}
-        self.bundle_bytes = 0
-        self.bundle_files = 0
-
-    def add(self, output: ChunkOutput) -> None:
-        for resource_type, pieces in output.ndjson.items():
-            sink = self._sink(resource_type)
-            for piece in pieces:
-                sink.write(piece)
-        for resource_type, path in output.spilled.items():
-            self._sink(resource_type).write_file(path)
-            os.unlink(path)
-        for name, data in output.files:
-            key = render_key(self.job.config.bundle_key_template, self.target, resource_type="Bundle",
-                             date=self.as_of, batch=self.label, name=name) + self.suffix
-            self.destination.put(key, data)
-            self.bundle_bytes += len(data)
-            self.bundle_files += 1
-
-    def _sink(self, resource_type: str):
-        sink = self.sinks.get(resource_type)
-        if sink is None:
-            key = render_key(self.job.config.raw_key_template, self.target, resource_type=resource_type,
-                             date=self.as_of, batch=self.label) + self.suffix
-            sink = self.sinks[resource_type] = self.destination.open(key)
-            sink.key = key
-        return sink
-
-    def close(self) -> list[dict]:
-        files = []
-        for resource_type, sink in sorted(self.sinks.items()):
-            sink.close()
-            files.append({"uri": self.target.uri(sink.key), "resource_type": resource_type,
-                          "bytes": sink.bytes_written})
-        self.destination.close()
-        if self.bundle_files:
-            files.append({"uri": self.target.uri(render_key(
-                self.job.config.bundle_key_template, self.target, resource_type="Bundle", date=self.as_of,
-                batch=self.label, name="*")) + self.suffix, "resource_type": "Bundle", "bytes": self.bundle_bytes,
-                "objects": self.bundle_files})
-        return files
-
-    def abort(self) -> None:
-        for sink in self.sinks.values():
-            with suppress(Exception):  # best effort: the error that made us abort matters more
-                sink.abort()
-        with suppress(Exception):
-            self.destination.close()
+def _write(writer: BatchWriter, output: ChunkOutput) -> None:
+    for resource_type, pieces in output.ndjson.items():
+        writer.append(resource_type, pieces)
+    for resource_type, path in output.spilled.items():
+        writer.append_file(resource_type, path)
+    for name, data in output.files:
+        writer.put_bundle(name, data)
 
 
 def generate_batch(job: JobSpec, target: Target, destination, workers: int | None = None,
@@ -335,10 +288,12 @@ def generate_batch(job: JobSpec, target: Target, destination, workers: int | Non
     with _chunk_runner(job, workers, target) as run_chunks:
         if on_start is not None:
             on_start(sum(task.count for task in tasks))
-        writer = BatchWriter(destination, target, job, label, as_of)
+        writer = BatchWriter(destination, target, raw_key_template=job.config.raw_key_template,
+                             bundle_key_template=job.config.bundle_key_template, batch_label=label, as_of=as_of,
+                             gzip=job.gzip)
         try:
             for output in itertools.chain([organizations_output(job)], run_chunks(tasks)):
-                writer.add(output)
+                _write(writer, output)
                 _accumulate(totals, output)
                 if on_progress is not None:
                     on_progress(output.candidates, sum(output.resources.values()))
