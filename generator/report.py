@@ -54,9 +54,14 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     output = Table(title=f"Batch {summary['batch']} as of {summary['as_of']} -> {summary['target']}")
     output.add_column("resource type")
     output.add_column("resources", justify="right")
+    output.add_column("MB written", justify="right")
+    megabytes = {f["resource_type"]: f["bytes"] / 1e6 for f in summary["files"]}
     for resource_type, count in summary["resources"].items():
-        output.add_row(resource_type, f"{count:,}")
-    output.add_row("total", f"{summary['resources_total']:,}", style="bold")
+        size = megabytes.get(resource_type)
+        output.add_row(resource_type, f"{count:,}", "" if size is None else f"{size:,.1f}")
+    if "Bundle" in megabytes:
+        output.add_row("(as Bundles)", "", f"{megabytes['Bundle']:,.1f}")
+    output.add_row("total", f"{summary['resources_total']:,}", f"{summary['bytes_total'] / 1e6:,.1f}", style="bold")
     console.print(output)
     rate = summary["resources_per_second"]
     console.print(
