@@ -190,7 +190,7 @@ def member_elem(e: Expr, elem: model.ElementDef, loc: str) -> Expr:
     return Expr(col, e.many or elem.many, elem.type, sf.node, raw_decimal=elem.type == "decimal")
 
 
-def of_type(e: Expr, type_name: str, loc: str) -> Expr:
+def of_type(e: Expr, type_name: str, loc: str, version: str = model.DEFAULT_FHIR_VERSION) -> Expr:
     name = type_name.split(".")[-1]
     if e.type == CHOICE:
         parent, choice_def = e.choice  # type: ignore[misc]
@@ -200,7 +200,7 @@ def of_type(e: Expr, type_name: str, loc: str) -> Expr:
         return e
     if e.type.lower() == name.lower() or _SYSTEM_TYPES.get(name.lower()) == e.type:
         return e
-    if kind(e.type) == "complex" and not model.is_known_type(name):
+    if kind(e.type) == "complex" and not model.is_known_type(name, version):
         raise UnsupportedViewError(f"ofType({type_name}): unknown type", loc)
     return empty()
 
@@ -247,7 +247,7 @@ def compile_ast(node: fp.Node, focus: Expr, env: Env) -> Expr:
             col = number(singleton(value, f"operand of unary '{op}'"), value)
             return replace(value, col=-col if op == "-" else col, many=False, raw_decimal=False)
         case fp.TypeOp(op=op, operand=operand, type_name=type_name):
-            value = of_type(compile_ast(operand, focus, env), type_name, env.loc)
+            value = of_type(compile_ast(operand, focus, env), type_name, env.loc, env.tree.fhir_version)
             if op == "is":
                 return Expr(exists(value), False, "boolean")
             return value
@@ -275,6 +275,8 @@ def _constant(name: str, env: Env) -> Expr:
 
 
 def _index(target: Expr, index: Expr, env: Env) -> Expr:
+    if target.type == CHOICE:
+        raise UnsupportedViewError("indexer on a choice element without ofType()", env.loc)
     if kind(index.type) != "number":
         raise ViewDefinitionError("an indexer needs an integer", env.loc)
     i = singleton(index, "indexer").cast(T.IntegerType())
@@ -313,7 +315,13 @@ def _where(e: Expr, criteria: fp.Node, env: Env) -> Expr:
     return replace(e, col=F.when(test(e.col), e.col))
 
 
+_CHOICE_FUNCTIONS = {"ofType", "as", "is", "exists", "empty", "hasValue"}
+
+
 def call(name: str, e: Expr, args: tuple[fp.Node, ...], focus: Expr, env: Env) -> Expr:
+    if e.type == CHOICE and name in _FUNCTIONS and name not in _CHOICE_FUNCTIONS:
+        raise UnsupportedViewError(
+            f"{name}() on choice element '{e.choice[1].base}[x]' without ofType()", env.loc)  # type: ignore[index]
     if name == "where":
         _arity(name, args, 1, 1, env)
         return _where(e, args[0], env)
@@ -344,7 +352,7 @@ def call(name: str, e: Expr, args: tuple[fp.Node, ...], focus: Expr, env: Env) -
         type_name = fp.type_name_of(args[0])
         if type_name is None:
             raise ViewDefinitionError(f"{name}() needs a type name", env.loc)
-        value = of_type(e, type_name, env.loc)
+        value = of_type(e, type_name, env.loc, env.tree.fhir_version)
         return Expr(exists(value), False, "boolean") if name == "is" else value
     if name == "extension":
         _arity(name, args, 1, 1, env)
@@ -370,6 +378,10 @@ def call(name: str, e: Expr, args: tuple[fp.Node, ...], focus: Expr, env: Env) -
         _arity(name, args, 0, 0, env)
         return Expr(exists(e), False, "boolean")
     raise UnsupportedViewError(f"FHIRPath function '{name}()'", env.loc)
+
+
+_FUNCTIONS = {"where", "exists", "empty", "first", "last", "count", "not", "join", "ofType", "as", "is",
+              "extension", "getResourceKey", "getReferenceKey", "lowBoundary", "highBoundary", "hasValue"}
 
 
 def _reference_key(e: Expr, type_name: str | None, env: Env) -> Expr:

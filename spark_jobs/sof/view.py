@@ -92,7 +92,7 @@ class CompiledView:
             parsed = parsed.where(self.where)
         if self.rows.one is not None:
             return parsed.select(*[v.alias(c.name) for v, c in zip(self.rows.one, self.columns, strict=True)])
-        return parsed.select(F.inline(self.rows.many)).select(*[c.name for c in self.columns])
+        return parsed.select(F.inline(self.rows.many))  # struct fields are the view's columns, in order
 
 
 def load_view(view: dict | str | Path) -> dict:
@@ -224,6 +224,8 @@ class _ViewCompiler:
             if not isinstance(node[key], str):
                 raise ViewDefinitionError(f"{key} must be a FHIRPath string", f"{loc}.{key}")
             collection = C.compile_path(node[key], focus, self.env(f"{loc}.{key}", row_index))
+            if collection.type == C.CHOICE:
+                raise UnsupportedViewError(f"{key} over a choice element without ofType()", f"{loc}.{key}")
         return self._iterate(node, collection, key == "forEachOrNull", loc)
 
     def _iterate(self, node: dict, coll: Expr, or_null: bool, loc: str) -> _Rows:
