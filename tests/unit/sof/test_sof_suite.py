@@ -71,3 +71,21 @@ def test_report_has_the_suite_format(suite_result, tmp_path):
 ])
 def test_rows_match(actual, expected, ok):
     assert rows_match(actual, expected)[0] is ok
+
+
+def test_runner_reports_failures_it_sees(spark, tmp_path):
+    """A fabricated suite file: the runner must fail wrong expectations and errors that did not happen."""
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"family": "A"}, {"family": "B"}]}
+    view = {"resource": "Patient", "select": [{"column": [{"name": "id", "path": "id"}]}]}
+    family = {"resource": "Patient", "select": [{"column": [{"name": "f", "path": "name.family"}]}]}
+    (tmp_path / "mini.json").write_text(json.dumps({"title": "mini", "resources": [patient], "tests": [
+        {"title": "right", "view": view, "expect": [{"id": "p1"}]},
+        {"title": "wrong value", "view": view, "expect": [{"id": "p2"}]},
+        {"title": "wrong columns", "view": view, "expect": [{"id": "p1"}], "expectColumns": ["x"]},
+        {"title": "no error", "view": view, "expectError": True},
+        {"title": "run-time error", "view": family, "expectError": True},
+        {"title": "unexpected error", "view": family, "expect": []},
+    ]}))
+    outcome = {c.name: c.passed for c in run_suite(spark, tmp_path).cases}
+    assert outcome == {"right": True, "wrong value": False, "wrong columns": False, "no error": False,
+                       "run-time error": True, "unexpected error": False}
