@@ -79,6 +79,7 @@ def run(
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write rows to FILE.csv or FILE.parquet (a Spark "
                                                   "output folder) instead of printing them.")] = None,
+    fhir_version: Annotated[str, typer.Option(help="FHIR structure definitions: R4B (R4 data) or R5.")] = "R4B",
 ) -> None:
     """Run one ViewDefinition over NDJSON FHIR resources and print or write its rows."""
     from spark_jobs.sof import ViewError, compile_view
@@ -89,7 +90,7 @@ def run(
         raise typer.Exit(2)
     spark = _spark("fhirpulse-sof-view")
     try:
-        compiled = compile_view(view)
+        compiled = compile_view(view, fhir_version)
     except ViewError as err:
         err_console.print(f"[red]{type(err).__name__}: {err}[/red]")
         raise typer.Exit(2) from None
