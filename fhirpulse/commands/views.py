@@ -38,6 +38,7 @@ def test_suite(
     report: Annotated[Path, typer.Option("--report", help="Where to write test_report.json.")] = Path(
         "test_report.json"),
     fail_under: Annotated[int, typer.Option(help="Exit 1 when fewer tests than this pass.")] = 0,
+    fhir_version: Annotated[str, typer.Option(help="FHIR structure definitions: R4B (R4 data) or R5.")] = "R4B",
 ) -> None:
     """Run every test file of the SQL-on-FHIR v2 suite in one Spark session and write the report."""
     from spark_jobs.sof.suite import run_suite
@@ -46,7 +47,7 @@ def test_suite(
     # and every failure's reason is in the report and the summary.
     spark = _spark("fhirpulse-sof-suite", log_level="OFF")
     with err_console.status("running the SQL-on-FHIR v2 suite…"):
-        result = run_suite(spark, directory)
+        result = run_suite(spark, directory, fhir_version)
     result.write_report(report)
 
     table = Table(title=f"SQL-on-FHIR v2 suite ({directory.name})")

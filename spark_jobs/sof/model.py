@@ -135,4 +135,5 @@ def is_resource_type(type_code: str, version: str = DEFAULT_FHIR_VERSION) -> boo
     if not is_known_type(type_code, version):
         return False
     klass = _package(version).get_fhir_model_class(type_code)
-    return any(base.__name__ == "FHIRResourceModel" for base in klass.__mro__)
+    # R4B/STU3 resources derive from FHIRResourceModel, R5 ones from `Resource` (data types do not).
+    return any(base.__name__ in ("FHIRResourceModel", "Resource") for base in klass.__mro__)

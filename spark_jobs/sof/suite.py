@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.sof.errors import ViewError
+from spark_jobs.sof.model import DEFAULT_FHIR_VERSION
 from spark_jobs.sof.sources import frame_from_resources
 from spark_jobs.sof.view import compile_view
 
@@ -77,7 +78,7 @@ def suite_files(directory: str | Path) -> list[Path]:
     return files
 
 
-def run_suite(spark: SparkSession, directory: str | Path) -> SuiteResult:
+def run_suite(spark: SparkSession, directory: str | Path, fhir_version: str = DEFAULT_FHIR_VERSION) -> SuiteResult:
     """Run every test file in `directory` in this one session."""
     start = time.perf_counter()
     result = SuiteResult()
@@ -86,7 +87,7 @@ def run_suite(spark: SparkSession, directory: str | Path) -> SuiteResult:
     spark.conf.set("spark.sql.codegen.wholeStage", "false")
     try:
         for path in suite_files(directory):
-            result.cases.extend(run_test_file(spark, path))
+            result.cases.extend(run_test_file(spark, path, fhir_version))
     finally:
         spark.conf.set("spark.sql.codegen.wholeStage", previous)
     result.seconds = time.perf_counter() - start
@@ -100,7 +101,7 @@ class _Pending:
     frame: DataFrame
 
 
-def run_test_file(spark: SparkSession, path: Path) -> list[CaseResult]:
+def run_test_file(spark: SparkSession, path: Path, fhir_version: str = DEFAULT_FHIR_VERSION) -> list[CaseResult]:
     suite = json.loads(path.read_text())
     expectations = json.loads(path.read_text(), parse_float=Decimal)["tests"]  # exact numbers to compare
     resources = frame_from_resources(spark, suite.get("resources", []))
@@ -109,7 +110,7 @@ def run_test_file(spark: SparkSession, path: Path) -> list[CaseResult]:
     for i, test in enumerate(suite["tests"]):
         case = _case(path.name, test)
         try:
-            frame = compile_view(test["view"]).apply(resources)
+            frame = compile_view(test["view"], fhir_version).apply(resources)
         except ViewError as err:
             results[i] = case(bool(test.get("expectError")), f"{type(err).__name__}: {err}")
             continue
