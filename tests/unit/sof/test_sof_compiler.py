@@ -226,3 +226,12 @@ def test_unsupported_function_names_construct_and_location():
 def test_invalid_or_unsupported_views_fail_clearly(view, error, message):
     with pytest.raises(error, match=message):
         compile_view(view)
+
+
+def test_unknown_element_is_empty_and_logged(frame, caplog):
+    # FHIRPath: an element the type does not define is an empty collection (the suite relies on it),
+    # but a likely typo such as `birthdate` is reported.
+    with caplog.at_level("WARNING", logger="spark_jobs.sof.compiler"):
+        assert rows(frame, columns(col("id", "id"), col("b", "birthdate"))) == [("p1", None), ("p2", None),
+                                                                                ("p3", None)]
+    assert "Patient has no element 'birthdate'" in caplog.text
