@@ -101,6 +101,14 @@ def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert
         table.path(cfg))
 
 
+def read(spark, cfg: Config, table: HudiTable):
+    """The table's latest snapshot. Refreshes Spark's cached file listing first: another process (or job)
+    may have committed since this session last listed the table."""
+    path = table.path(cfg)
+    spark.catalog.refreshByPath(path)
+    return spark.read.format("hudi").load(path)
+
+
 def _timeline(df_or_spark, path: str, pattern: str) -> list[str]:
     """Completed instants of a table (file names under .hoodie matching `pattern`), oldest first."""
     spark = getattr(df_or_spark, "sparkSession", df_or_spark)

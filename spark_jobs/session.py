@@ -9,6 +9,7 @@ strings as on Glue, and S3 pointed at the emulator from config.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
@@ -75,7 +76,7 @@ def local_base_builder(app_name: str, master: str = "local[2]", shuffle_partitio
 
     os.environ["JAVA_HOME"] = str(deps.spark_jdk().home)  # chosen explicitly, never the PATH's java
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind to loopback only
-    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master)

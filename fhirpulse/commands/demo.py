@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from typing import Annotated
 
@@ -11,51 +13,76 @@ from rich.table import Table
 
 from fhirpulse import stack
 from fhirpulse.commands.common import EnvOption, config_or_exit
+from fhirpulse.config import Config
+from fhirpulse.state import StackState
 
 console = Console()
 
 
-def _trino_rows(state, cfg, sql: str, schema: str) -> list[list]:
+def trino_query(state: StackState, cfg: Config, sql: str, schema: str) -> tuple[list[str], list[list]]:
     import trino
 
     host, port = state.trino_url.removeprefix("http://").split(":")
     cur = trino.dbapi.connect(host=host, port=int(port), user="fhirpulse-demo", catalog=cfg.trino.catalog,
                               schema=schema).cursor()
     cur.execute(sql)
-    return cur.fetchall()
+    rows = cur.fetchall()
+    return [d[0] for d in cur.description], rows
+
+
+def _print_table(title: str, columns: list[str], rows: list[list]) -> None:
+    out = Table(title=title)
+    for col in columns:
+        out.add_column(col)
+    for row in rows:
+        out.add_row(*("" if v is None else str(v) for v in row))
+    console.print(out)
+
+
+def _bronze_overview(state: StackState, cfg: Config) -> None:
+    db = cfg.glue.bronze_database
+    _, tables = trino_query(state, cfg, "SHOW TABLES", db)
+    names = [t for (t,) in tables if t not in (cfg.bronze.audit_table, cfg.bronze.quarantine_table)]
+    union = " UNION ALL ".join(
+        f"SELECT '{t}' AS bronze_table, count(*) AS row_count, count(DISTINCT patient_id) AS patients FROM {t}"
+        for t in names)
+    _print_table(f"Trino: bronze tables in {cfg.trino.catalog}.{db}",
+                 *trino_query(state, cfg, f"{union} ORDER BY 1", db))
+    _print_table("Trino: bronze audit",
+                 *trino_query(state, cfg, "SELECT run_id, status, files, records_in, rows_out, quarantined, "
+                                          f"round(duration_s, 1) AS seconds FROM {cfg.bronze.audit_table} "
+                                          "ORDER BY started_at", db))
 
 
 def demo(
     env: EnvOption = None,
+    patients: Annotated[int, typer.Option("--patients", "-n", help="Synthetic patients to generate.")] = 300,
+    seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 7,
     keep: Annotated[bool, typer.Option(help="Leave the stack running afterwards.")] = False,
 ) -> None:
-    """Round-trip a small Hudi table from Spark to Trino through the emulated AWS and print it."""
+    """Generate FHIR R4 into the emulated S3, ingest it to bronze Hudi tables, and query them with Trino."""
     cfg = config_or_exit(env)
     started = time.monotonic()
     with console.status("starting the embedded stack (moto server, Trino 476)…"):
         state = stack.up(cfg)
     console.print(f"stack: aws={state.aws_endpoint_url} trino={state.trino_url}")
     try:
-        from spark_jobs import hudi
+        console.rule(f"1. generate {patients} patients (seed {seed}) into s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}")
+        subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "--patients", str(patients),
+                        "--seed", str(seed), "--out", "raw", "--env", cfg.env], check=True)
+
+        console.rule("2. bronze: raw FHIR -> Hudi tables (ledger, quarantine, audit)")
+        from spark_jobs.bronze.job import run_bronze
         from spark_jobs.session import build_session
 
-        with console.status("Spark: writing a Hudi table and upserting one row…"):
-            spark = build_session(cfg, "fhirpulse-demo")
-            table = hudi.HudiTable("bronze", "demo_roundtrip", ["id"], "version")
-            rows = [("a", 1, "first"), ("b", 1, "first")]
-            hudi.write(spark.createDataFrame(rows, "id string, version long, value string"), cfg, table,
-                       "bulk_insert")
-            hudi.write(spark.createDataFrame([("b", 2, "upserted")], "id string, version long, value string"),
-                       cfg, table, "upsert")
-            spark.stop()
-        result = _trino_rows(state, cfg, f"SELECT id, version, value FROM {table.name} ORDER BY id",
-                             cfg.glue.bronze_database)
-        out = Table(title=f"Trino: {cfg.trino.catalog}.{cfg.glue.bronze_database}.{table.name}")
-        for col in ("id", "version", "value"):
-            out.add_column(col)
-        for row in result:
-            out.add_row(*map(str, row))
-        console.print(out)
+        with console.status("bronze job running on Spark local[2]…"):
+            audit = run_bronze(cfg, lambda: build_session(cfg, "fhirpulse-demo-bronze"))
+        console.print(f"bronze run {audit.run_id}: {audit.status}, {audit.files} files, {audit.records_in} "
+                      f"records -> {audit.rows_out} bronze rows + {audit.quarantined} quarantined "
+                      f"in {audit.duration_s:.0f}s")
+
+        console.rule("3. Trino reads what Spark wrote, through the Glue catalog")
+        _bronze_overview(state, cfg)
         console.print(f"done in {time.monotonic() - started:.0f}s")
     finally:
         if not keep:

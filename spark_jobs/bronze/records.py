@@ -35,7 +35,6 @@ ENVELOPE_SCHEMA = T.StructType([
 ])
 _JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
 FHIR_ID_PATTERN = r"^[A-Za-z0-9\-\.]{1,64}$"
-REPLACEMENT_CHAR = "\ufffd"  # what a non-UTF-8 byte decodes to
 
 BRONZE_COLUMNS = ["id", "resource_type", "last_updated", "patient_id", "raw_json", "source_file",
                   "content_version", "source_line", "source_entry", "run_id", "ingested_at", "precombine_ts"]
@@ -81,13 +80,19 @@ def _patient_id(env: Column) -> Column:
     return F.when(env["resourceType"] == "Patient", env["id"]).otherwise(F.nullif(referenced, F.lit("")))
 
 
+def _has_invalid_utf8(text: Column) -> Column:
+    """Spark keeps a line's raw bytes; re-encoding through a Java string replaces invalid sequences, so the
+    bytes differ exactly when the input was not valid UTF-8 (a genuine U+FFFD round-trips unchanged)."""
+    return F.encode(text, "UTF-8") != text.cast("binary")
+
+
 def quarantine_reason(text: Column, env: Column, entry_without_resource: Column, max_bytes: int) -> Column:
     """The first reason a record cannot enter bronze, or null. Order matters: cheapest and surest first."""
     resource_type = env["resourceType"]
     return (
         F.when(entry_without_resource, F.lit("bundle entry without a resource"))
         .when(F.octet_length(text) > max_bytes, F.lit(f"oversized record (more than {max_bytes} bytes)"))
-        .when(F.instr(text, REPLACEMENT_CHAR) > 0, F.lit("invalid UTF-8 byte sequence"))
+        .when(_has_invalid_utf8(text), F.lit("invalid UTF-8 byte sequence"))
         .when(~F.ltrim(text).startswith("{"), F.lit("not a JSON object"))
         .when(env.isNull() | env[CORRUPT].isNotNull(), F.lit("malformed JSON"))
         .when(resource_type.isNull() | (resource_type == ""), F.lit("missing resourceType"))

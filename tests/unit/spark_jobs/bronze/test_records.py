@@ -1,0 +1,116 @@
+"""Bronze record classification on tiny in-memory frames."""
+
+from __future__ import annotations
+
+import json
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from spark_jobs.bronze import records
+from spark_jobs.bronze.resource_types import table_name
+
+MAX_BYTES = 2_000
+
+
+def _frame(spark, texts: list[str]):
+    rows = [("s3://b/raw/f.ndjson", "etag:1", i, t) for i, t in enumerate(texts, 1)]
+    return spark.createDataFrame(rows, "source_file string, content_version string, source_line long, text string")
+
+
+def _classify(spark, texts):
+    return records.unpack_and_classify(_frame(spark, texts), "run-1", F.lit("2024-01-01 00:00:00").cast("timestamp"),
+                                       MAX_BYTES)
+
+
+REASON_CASES = [
+    ('{"resourceType": "Patient", "id": "p1"', "malformed JSON"),
+    ('[{"resourceType": "Patient", "id": "p1"}]', "not a JSON object"),
+    ('"just a string"', "not a JSON object"),
+    ('{"id": "p1"}', "missing resourceType"),
+    ('{"resourceType": "", "id": "p1"}', "missing resourceType"),
+    ('{"resourceType": "Spaceship", "id": "p1"}', "not an R4 resource type: Spaceship"),
+    ('{"resourceType": "SubscriptionTopic", "id": "p1"}', "not an R4 resource type: SubscriptionTopic"),
+    ('{"resourceType": "Patient"}', "missing id"),
+    ('{"resourceType": "Patient", "id": "has space"}', "invalid id: has space"),
+    (json.dumps({"resourceType": "Patient", "id": "big", "text": "x" * MAX_BYTES}),
+     f"oversized record (more than {MAX_BYTES} bytes)"),
+    ('{"resourceType": "Immunization", "id": "i1"}', None),
+    ('{"resourceType": "Patient", "id": "ok", "name": [{"family": "\ufffd"}]}', None),  # a genuine U+FFFD
+]
+
+
+def test_quarantine_reasons(spark):
+    # One frame for all cases: a Spark job each would make the test slow, not stricter.
+    out = _classify(spark, [text for text, _ in REASON_CASES]).select("source_line", "quarantine_reason")
+    got = {r.source_line: r.quarantine_reason for r in out.collect()}
+    assert got == {i: reason for i, (_, reason) in enumerate(REASON_CASES, 1)}
+
+
+def test_invalid_utf8_bytes_are_quarantined(spark):
+    # cast(binary as string) keeps raw bytes, as Spark's text reader does for a non-UTF-8 line
+    raw = '{"resourceType": "Patient", "id": "p1", "x": "M'.encode() + b"\xfc" + b'ller"}'
+    frame = spark.createDataFrame([("f", "v", 1, bytearray(raw))],
+                                  "source_file string, content_version string, source_line long, text binary")
+    frame = frame.withColumn("text", F.col("text").cast("string"))
+    out = records.unpack_and_classify(frame, "r", F.current_timestamp(), MAX_BYTES).collect()
+    assert [r.quarantine_reason for r in out] == ["invalid UTF-8 byte sequence"]
+
+
+def test_bronze_columns_and_patient_reference(spark):
+    texts = [
+        '{"resourceType": "Patient", "id": "p1", "meta": {"lastUpdated": "2024-05-01T10:00:00Z"}}',
+        '{"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}',
+        '{"resourceType": "Immunization", "id": "i1", "patient": {"reference": "urn:uuid:p2"}}',
+        '{"resourceType": "Coverage", "id": "cov", "beneficiary": {"reference": "https://x.org/fhir/Patient/p3"}}',
+        '{"resourceType": "Organization", "id": "o1"}',
+        '{"resourceType": "Encounter", "id": "e1", "subject": {"reference": "Group/g1"}}',
+    ]
+    out = records.bronze_rows(_classify(spark, texts)).select("id", "resource_type", "patient_id", "source_line")
+    expected = spark.createDataFrame(
+        [("p1", "Patient", "p1", 1), ("c1", "Condition", "p1", 2), ("i1", "Immunization", "p2", 3),
+         ("cov", "Coverage", "p3", 4), ("o1", "Organization", None, 5), ("e1", "Encounter", None, 6)],
+        "id string, resource_type string, patient_id string, source_line int")
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_precombine_uses_last_updated_else_ingestion_time(spark):
+    texts = ['{"resourceType": "Patient", "id": "a", "meta": {"lastUpdated": "2024-05-01T10:00:00Z"}}',
+             '{"resourceType": "Patient", "id": "b"}']
+    rows = {r.id: r.precombine_ts for r in _classify(spark, texts).collect()}
+    assert rows == {"a": 1714557600000000, "b": 1704067200000000}
+
+
+def test_bundles_are_unpacked_with_entry_numbers(spark):
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Patient", "id": "p1"}},
+        {"request": {"method": "DELETE", "url": "Patient/old"}},
+        {"resource": {"resourceType": "Observation", "id": "o1", "subject": {"reference": "urn:uuid:p1"}}},
+    ]}
+    document = {"resourceType": "Bundle", "id": "doc", "type": "document", "entry": [
+        {"resource": {"resourceType": "Composition", "id": "c"}}]}
+    out = _classify(spark, [json.dumps(bundle), json.dumps(document)]).select(
+        "id", "resource_type", "source_line", "source_entry", "patient_id", "quarantine_reason")
+    expected = spark.createDataFrame(
+        [("p1", "Patient", 1, 1, "p1", None), (None, None, 1, 2, None, "bundle entry without a resource"),
+         ("o1", "Observation", 1, 3, "p1", None), ("doc", "Bundle", 2, None, None, None)],
+        "id string, resource_type string, source_line int, source_entry int, patient_id string, "
+        "quarantine_reason string")
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_raw_json_is_kept_verbatim(spark):
+    text = '{"resourceType":"Patient","id":"p1","_birthDate":{"extension":[{"url":"u","valueString":"x"}]}}'
+    (row,) = records.bronze_rows(_classify(spark, [text])).collect()
+    assert row.raw_json == text
+
+
+def test_per_file_counts_reconcile(spark):
+    texts = ['{"resourceType": "Patient", "id": "p1"}', "nope", '{"resourceType": "Patient"}']
+    (row,) = records.per_file_counts(_classify(spark, texts)).collect()
+    assert (row.records, row.bronze_rows, row.quarantined) == (3, 1, 2)
+
+
+def test_table_names():
+    assert table_name("MedicationRequest") == "medication_request"
+    assert table_name("Patient") == "patient"
