@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -218,3 +217,23 @@ def test_killed_run_recovers_without_loss_or_duplicate(cfg, lake_spark, tmp_path
     q = hudi.read(lake_spark, cfg, quarantine_table(cfg)).where(
         F.col("source_file").contains(sub))
     assert q.count() == 1
+
+
+def test_patient_view_definition_runs_over_the_bronze_patient_table(cfg, lake_spark, synthea_run, samples):
+    """SQL-on-FHIR: config/views/patient.json over bronze.patient built from the Synthea sample."""
+    from pyspark.sql import functions as F
+
+    from fhirpulse.config import REPO_ROOT
+    from spark_jobs.sof import run_view
+
+    source = f"s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/samples/synthea-bulk-10-patients/Patient.000.ndjson"
+    bronze = hudi.read(lake_spark, cfg, resource_table("Patient")).where(F.col("source_file") == source)
+    rows = {r.id: r.asDict() for r in run_view(bronze, REPO_ROOT / "config" / "views" / "patient.json").collect()}
+
+    raw = [json.loads(line) for line in (samples / "synthea-bulk-10-patients" / "Patient.000.ndjson").open()]
+    assert len(raw) == 13 and set(rows) == {p["id"] for p in raw}
+    for patient in raw:
+        row = rows[patient["id"]]
+        assert (row["gender"], row["birth_date"]) == (patient["gender"], patient["birthDate"])
+        assert row["deceased"] == ("deceasedDateTime" in patient)
+        assert row["city"] == patient["address"][0]["city"]

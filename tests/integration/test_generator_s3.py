@@ -1,7 +1,7 @@
 """`fhirpulse generate` landing in S3 on a real moto server over HTTP (no mocks).
 
-The module starts its own moto server (only S3 is needed; the session-wide `running_stack` fixture also starts
-Trino) and points a copy of config/local.json at it through $FHIRPULSE_CONFIG_DIR, so the command under test
+The module starts its own moto server (so its objects stay out of the shared stack's raw prefix, which the
+bronze tests ingest) and points a copy of config/local.json at it through $FHIRPULSE_CONFIG_DIR, so the command under test
 builds its client exactly as in production: load_config(env) + fhirpulse.aws.client(cfg, "s3").
 """
 
@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -21,35 +16,18 @@ from typer.testing import CliRunner
 from fhirpulse.aws import client
 from fhirpulse.cli import app
 from fhirpulse.config import REPO_ROOT, load_config, parse_config
+from fhirpulse.stack.processes import start_moto, stop_process_group
 
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def moto_url():
-    port = _free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
+def moto_url(tmp_path_factory):
+    pid, port = start_moto(tmp_path_factory.mktemp("moto"))
     try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_process_group(pid)
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def test_quarantine_reasons(spark):
 
 def test_invalid_utf8_bytes_are_quarantined(spark):
     # cast(binary as string) keeps raw bytes, as Spark's text reader does for a non-UTF-8 line
-    raw = '{"resourceType": "Patient", "id": "p1", "x": "M'.encode() + b"\xfc" + b'ller"}'
+    raw = b'{"resourceType": "Patient", "id": "p1", "x": "M' + b"\xfc" + b'ller"}'
     frame = spark.createDataFrame([("f", "v", 1, bytearray(raw))],
                                   "source_file string, content_version string, source_line long, text binary")
     frame = frame.withColumn("text", F.col("text").cast("string"))
