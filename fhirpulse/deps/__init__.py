@@ -138,9 +138,13 @@ def _run(cmd: list[str], what: str) -> str:
     return proc.stdout
 
 
-def _mvn(*args: str, offline: bool = False) -> list[str]:
-    cmd = ["mvn", "-B", "-q", "-C", "-s", str(MAVEN_SETTINGS)]
-    return cmd + (["-o"] if offline else []) + list(args)
+def _maven_repo() -> Path:
+    """Maven's local repository: $MAVEN_REPO if set (e.g. to measure a cold bootstrap), else ~/.m2."""
+    return Path(os.environ.get("MAVEN_REPO", Path.home() / ".m2" / "repository"))
+
+
+def _mvn(*args: str) -> list[str]:
+    return ["mvn", "-B", "-q", "-C", "-s", str(MAVEN_SETTINGS), f"-Dmaven.repo.local={_maven_repo()}", *args]
 
 
 def _classpath_file() -> Path:
@@ -197,8 +201,7 @@ def trino_home(fetch: bool = False) -> Path:
     if not fetch:
         raise DependencyError(f"Trino {TRINO_VERSION} is not fetched yet: run `make bootstrap` (fhirpulse deps fetch)")
     _log(f"fetching Trino {TRINO_VERSION} server from Maven Central (~820 MB, once)")
-    repo = Path(os.environ.get("MAVEN_REPO", Path.home() / ".m2" / "repository"))
-    tarball = repo / "io/trino/trino-server" / TRINO_VERSION / f"trino-server-{TRINO_VERSION}.tar.gz"
+    tarball = _maven_repo() / "io/trino/trino-server" / TRINO_VERSION / f"trino-server-{TRINO_VERSION}.tar.gz"
     if not tarball.is_file():
         _run(_mvn("dependency:get", "-Dtransitive=false", f"-Dartifact={TRINO_ARTIFACT}"), f"Trino {TRINO_ARTIFACT}")
     if _sha256(tarball) != TRINO_SHA256:
