@@ -11,7 +11,9 @@ id, newest meta.lastUpdated wins), so nothing is lost or duplicated.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -30,6 +32,7 @@ from spark_jobs.faults import crash_point
 from spark_jobs.logs import log_event
 
 LAYER = "bronze"
+WRITE_THREADS = 3
 
 
 class BronzeError(RuntimeError):
@@ -59,14 +62,15 @@ def _sniff_all(cfg: Config, objects: list[sources.RawObject]) -> list[sources.Ra
         return list(pool.map(lambda o: sources.sniff(cfg, o), objects))
 
 
-def _file_counts(classified: DataFrame) -> dict[tuple[str, str], tuple[FileOutcome, set[str]]]:
-    """One small aggregation: per file its counts and the resource types it fed."""
+def _file_counts(classified: DataFrame) -> tuple[dict[tuple[str, str], tuple[FileOutcome, set[str]]], Counter]:
+    """One small aggregation: per file its counts and the resource types it fed; rows per resource type."""
     rows = (classified.groupBy("source_file", "content_version", "resource_type")
             .agg(F.count(F.lit(1)).alias("records"),
                  F.count(F.when(F.col("quarantine_reason").isNull(), 1)).alias("bronze_rows"))
             .collect())
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     types: dict[tuple[str, str], set[str]] = defaultdict(set)
+    rows_per_type: Counter = Counter()
     for row in rows:
         if row.content_version is None:
             raise BronzeError(f"read a path that matches no listed object: {row.source_file}")
@@ -75,22 +79,42 @@ def _file_counts(classified: DataFrame) -> dict[tuple[str, str], tuple[FileOutco
         totals[key][1] += row.bronze_rows
         if row.bronze_rows and row.resource_type:
             types[key].add(row.resource_type)
-    return {key: (FileOutcome(n, b, n - b), types[key]) for key, (n, b) in totals.items()}
+            rows_per_type[row.resource_type] += row.bronze_rows
+    return {key: (FileOutcome(n, b, n - b), types[key]) for key, (n, b) in totals.items()}, rows_per_type
+
+
+def _types_with_repeated_ids(classified: DataFrame) -> set[str]:
+    """Resource types in which some id occurs more than once in this run (only ids are shuffled)."""
+    accepted = classified.where(F.col("quarantine_reason").isNull())
+    repeated = accepted.groupBy("resource_type", "id").count().where(F.col("count") > 1)
+    return {row.resource_type for row in repeated.select("resource_type").distinct().collect()}
 
 
 def _write_tables(spark: SparkSession, cfg: Config, classified: DataFrame, resource_types: list[str],
                   run_id: str) -> dict[str, str]:
-    """One Hudi commit per resource type present, then quarantine; returns table -> commit instant."""
-    commits: dict[str, str] = {}
+    """One Hudi commit per resource type present, then quarantine; returns table -> commit instant.
+
+    Tables are written concurrently: a small table's write is mostly fixed latency (timeline, commit,
+    Glue sync), which overlaps with the large ones' Spark work.
+    """
     bronze = records.bronze_rows(classified)
-    for i, resource_type in enumerate(resource_types):
+    repeated = _types_with_repeated_ids(classified)
+    first_done = threading.Event()
+
+    def write_type(resource_type: str) -> tuple[str, str]:
         table = resource_table(resource_type)
         rows = bronze.where(F.col("resource_type") == resource_type)
-        hudi.write(rows, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": run_id})
-        commits[table.name] = hudi.completed_commits(spark, cfg, table)[-1]
-        log_event("bronze.table_committed", run_id=run_id, table=table.name, instant=commits[table.name])
-        if i == 0:
+        hudi.write(rows, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": run_id},
+                   keys_unique=resource_type not in repeated)
+        instant = hudi.completed_commits(spark, cfg, table)[-1]
+        log_event("bronze.table_committed", run_id=run_id, table=table.name, instant=instant)
+        if not first_done.is_set():
+            first_done.set()
             crash_point("bronze_after_first_table")
+        return table.name, instant
+
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        commits = dict(pool.map(write_type, resource_types))
     quarantined = records.quarantine_rows(classified)
     if quarantined.take(1):
         table = quarantine_table(cfg)
@@ -121,8 +145,11 @@ def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | N
         classified = records.unpack_and_classify(
             sources.read_records(spark, cfg, readable), audit.run_id, ingested_at, cfg.bronze.max_record_bytes,
         ).persist(StorageLevel.MEMORY_AND_DISK)
-        per_file = _file_counts(classified)
-        resource_types = sorted({t for _, types in per_file.values() for t in types})
+        read_started = time.monotonic()
+        per_file, rows_per_type = _file_counts(classified)
+        resource_types = [t for t, _ in rows_per_type.most_common()]  # largest first: best overlap
+        log_event("bronze.classified", run_id=audit.run_id, files=len(per_file), types=resource_types,
+                  seconds=round(time.monotonic() - read_started, 1))
         commits = _write_tables(spark, cfg, classified, resource_types, audit.run_id)
         crash_point("bronze_after_commit")
         classified.unpersist()

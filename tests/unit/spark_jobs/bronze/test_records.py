@@ -89,11 +89,13 @@ def test_bundles_are_unpacked_with_entry_numbers(spark):
     ]}
     document = {"resourceType": "Bundle", "id": "doc", "type": "document", "entry": [
         {"resource": {"resourceType": "Composition", "id": "c"}}]}
-    out = _classify(spark, [json.dumps(bundle), json.dumps(document)]).select(
+    empty = {"resourceType": "Bundle", "id": "empty", "type": "searchset", "entry": []}
+    out = _classify(spark, [json.dumps(bundle), json.dumps(document), json.dumps(empty)]).select(
         "id", "resource_type", "source_line", "source_entry", "patient_id", "quarantine_reason")
     expected = spark.createDataFrame(
         [("p1", "Patient", 1, 1, "p1", None), (None, None, 1, 2, None, "bundle entry without a resource"),
-         ("o1", "Observation", 1, 3, "p1", None), ("doc", "Bundle", 2, None, None, None)],
+         ("o1", "Observation", 1, 3, "p1", None), ("doc", "Bundle", 2, None, None, None),
+         ("empty", "Bundle", 3, None, None, None)],
         "id string, resource_type string, source_line int, source_entry int, patient_id string, "
         "quarantine_reason string")
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
