@@ -1,0 +1,3 @@
+env    = "local"
+target = "local"
+# aws_endpoint_url = "<fhirpulse stack status --json | jq -r .aws_endpoint_url>"

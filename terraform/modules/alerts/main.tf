@@ -1,0 +1,75 @@
+# The pattern is the one fhirpulse/stack/provision.py registers on the embedded stack.
+locals {
+  job_failure_pattern = {
+    source        = ["aws.glue"]
+    "detail-type" = ["Glue Job State Change"]
+    detail        = { state = ["FAILED", "TIMEOUT", "ERROR", "STOPPED"] }
+  }
+}
+
+resource "aws_sns_topic" "alerts" {
+  name = var.topic_name
+}
+
+data "aws_iam_policy_document" "events_publish" {
+  statement {
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alerts" {
+  arn    = aws_sns_topic.alerts.arn
+  policy = data.aws_iam_policy_document.events_publish.json
+}
+
+resource "aws_cloudwatch_event_rule" "job_failed" {
+  name          = var.rule_name
+  description   = "Glue job runs that end badly -> alerts topic"
+  event_pattern = jsonencode(local.job_failure_pattern)
+}
+
+resource "aws_cloudwatch_event_target" "alerts" {
+  rule      = aws_cloudwatch_event_rule.job_failed.name
+  target_id = "alerts-topic"
+  arn       = aws_sns_topic.alerts.arn
+}
+
+resource "aws_sqs_queue" "test" {
+  count = var.test_queue_name == null ? 0 : 1
+  name  = var.test_queue_name
+}
+
+data "aws_iam_policy_document" "sns_to_queue" {
+  count = var.test_queue_name == null ? 0 : 1
+  statement {
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.test[0].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_sns_topic.alerts.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "test" {
+  count     = var.test_queue_name == null ? 0 : 1
+  queue_url = aws_sqs_queue.test[0].id
+  policy    = data.aws_iam_policy_document.sns_to_queue[0].json
+}
+
+resource "aws_sns_topic_subscription" "test" {
+  count     = var.test_queue_name == null ? 0 : 1
+  topic_arn = aws_sns_topic.alerts.arn
+  protocol  = "sqs"
+  endpoint  = aws_sqs_queue.test[0].arn
+}

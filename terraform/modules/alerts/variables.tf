@@ -1,0 +1,15 @@
+variable "topic_name" {
+  description = "SNS topic that receives job failure alerts."
+  type        = string
+}
+
+variable "rule_name" {
+  description = "EventBridge rule matching Glue Job State Change events that end badly."
+  type        = string
+}
+
+variable "test_queue_name" {
+  description = "Optional SQS queue subscribed to the topic (null: none)."
+  type        = string
+  default     = null
+}
