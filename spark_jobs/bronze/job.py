@@ -136,10 +136,11 @@ def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | N
 
     claimed: list[sources.RawObject] = []
     try:
-        sniffed = _sniff_all(cfg, todo)
-        claimed = [o for o in sniffed if ledger.claim(o, audit.run_id)]
+        # Claim before sniffing, so that an unreadable file ends FAILED in the ledger with its error.
+        claimed = [o for o in todo if ledger.claim(o, audit.run_id)]
         audit.files = len(claimed)
         crash_point("bronze_after_claim")
+        claimed = _sniff_all(cfg, claimed)
         readable = [o for o in claimed if o.fmt != "empty"]
         ingested_at = F.lit(datetime.now(UTC)).cast("timestamp")
         classified = records.unpack_and_classify(

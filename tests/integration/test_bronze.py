@@ -237,3 +237,22 @@ def test_patient_view_definition_runs_over_the_bronze_patient_table(cfg, lake_sp
         assert (row["gender"], row["birth_date"]) == (patient["gender"], patient["birthDate"])
         assert row["deceased"] == ("deceasedDateTime" in patient)
         assert row["city"] == patient["address"][0]["city"]
+
+
+def test_an_unreadable_file_fails_the_run_naming_it(cfg, lake_spark, tmp_path):
+    from fhirpulse import aws
+    from spark_jobs.bronze.job import BronzeError
+
+    broken = tmp_path / "broken.ndjson.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 64)  # a gzip header, then garbage
+    key, = upload_tree(cfg, broken, "unreadable")
+    try:
+        with pytest.raises(BronzeError, match=f"{key}.*not a readable gzip stream"):
+            run_bronze(cfg, _session(lake_spark))
+        item = _ledger_by_key(cfg)[key]
+        assert item["status"] == "FAILED" and "not a readable gzip stream" in item["error"]
+        audit = (hudi.read(lake_spark, cfg, hudi.HudiTable("bronze", cfg.bronze.audit_table, ["run_id"], "ended_at"))
+                 .where("status = 'FAILED'").collect())
+        assert any(key in (row.error or "") for row in audit)
+    finally:  # later tests ingest everything under the raw prefix
+        aws.client(cfg, "s3").delete_object(Bucket=cfg.s3.bucket, Key=key)
