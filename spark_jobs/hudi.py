@@ -113,9 +113,8 @@ def read(spark, cfg: Config, table: HudiTable):
     return spark.read.format("hudi").load(path)
 
 
-def _timeline(df_or_spark, path: str, pattern: str) -> list[str]:
+def _timeline(spark, path: str, pattern: str) -> list[str]:
     """Completed instants of a table (file names under .hoodie matching `pattern`), oldest first."""
-    spark = getattr(df_or_spark, "sparkSession", df_or_spark)
     jvm = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(f"{path}/.hoodie/{pattern}")
     fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())

@@ -64,10 +64,7 @@ def _sniff_all(cfg: Config, objects: list[sources.RawObject]) -> list[sources.Ra
 
 def _file_counts(classified: DataFrame) -> tuple[dict[tuple[str, str], tuple[FileOutcome, set[str]]], Counter]:
     """One small aggregation: per file its counts and the resource types it fed; rows per resource type."""
-    rows = (classified.groupBy("source_file", "content_version", "resource_type")
-            .agg(F.count(F.lit(1)).alias("records"),
-                 F.count(F.when(F.col("quarantine_reason").isNull(), 1)).alias("bronze_rows"))
-            .collect())
+    rows = records.per_file_counts(classified).collect()
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     types: dict[tuple[str, str], set[str]] = defaultdict(set)
     rows_per_type: Counter = Counter()

@@ -148,8 +148,9 @@ def quarantine_rows(classified: DataFrame) -> DataFrame:
 
 
 def per_file_counts(classified: DataFrame) -> DataFrame:
-    """records / bronze / quarantined per (file, version): the reconciliation the ledger and audit keep."""
-    return classified.groupBy("source_file", "content_version").agg(
+    """records / bronze / quarantined per (file, version, resource type): the reconciliation the ledger and
+    audit keep, and which tables each file feeds."""
+    return classified.groupBy("source_file", "content_version", "resource_type").agg(
         F.count(F.lit(1)).alias("records"),
         F.count(F.when(F.col("quarantine_reason").isNull(), 1)).alias("bronze_rows"),
         F.count(F.when(F.col("quarantine_reason").isNotNull(), 1)).alias("quarantined"),
