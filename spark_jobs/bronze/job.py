@@ -62,9 +62,9 @@ def _sniff_all(cfg: Config, objects: list[sources.RawObject]) -> list[sources.Ra
         return list(pool.map(lambda o: sources.sniff(cfg, o), objects))
 
 
-def _file_counts(classified: DataFrame) -> tuple[dict[tuple[str, str], tuple[FileOutcome, set[str]]], Counter]:
+def _file_counts(numbered: DataFrame) -> tuple[dict[tuple[str, str], tuple[FileOutcome, set[str]]], Counter]:
     """One small aggregation: per file its counts and the resource types it fed; rows per resource type."""
-    rows = records.per_file_counts(classified).collect()
+    rows = records.per_file_counts(numbered).collect()
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     types: dict[tuple[str, str], set[str]] = defaultdict(set)
     rows_per_type: Counter = Counter()
@@ -80,22 +80,22 @@ def _file_counts(classified: DataFrame) -> tuple[dict[tuple[str, str], tuple[Fil
     return {key: (FileOutcome(n, b, n - b), types[key]) for key, (n, b) in totals.items()}, rows_per_type
 
 
-def _types_with_repeated_ids(classified: DataFrame) -> set[str]:
+def _types_with_repeated_ids(numbered: DataFrame) -> set[str]:
     """Resource types in which some id occurs more than once in this run (only ids are shuffled)."""
-    accepted = classified.where(F.col("quarantine_reason").isNull())
+    accepted = numbered.where(F.col("quarantine_reason").isNull())
     repeated = accepted.groupBy("resource_type", "id").count().where(F.col("count") > 1)
     return {row.resource_type for row in repeated.select("resource_type").distinct().collect()}
 
 
-def _write_tables(spark: SparkSession, cfg: Config, classified: DataFrame, resource_types: list[str],
+def _write_tables(spark: SparkSession, cfg: Config, numbered: DataFrame, resource_types: list[str],
                   run_id: str) -> dict[str, str]:
     """One Hudi commit per resource type present, then quarantine; returns table -> commit instant.
 
     Tables are written concurrently: a small table's write is mostly fixed latency (timeline, commit,
     Glue sync), which overlaps with the large ones' Spark work.
     """
-    bronze = records.bronze_rows(classified)
-    repeated = _types_with_repeated_ids(classified)
+    bronze = records.bronze_rows(numbered)
+    repeated = _types_with_repeated_ids(numbered)
     first_done = threading.Event()
 
     def write_type(resource_type: str) -> tuple[str, str]:
@@ -112,7 +112,7 @@ def _write_tables(spark: SparkSession, cfg: Config, classified: DataFrame, resou
 
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         commits = dict(pool.map(write_type, resource_types))
-    quarantined = records.quarantine_rows(classified)
+    quarantined = records.quarantine_rows(numbered)
     if quarantined.take(1):
         table = quarantine_table(cfg)
         hudi.write(quarantined, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": run_id})
@@ -144,11 +144,13 @@ def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | N
             sources.read_records(spark, cfg, readable), audit.run_id, ingested_at, cfg.bronze.max_record_bytes,
         ).persist(StorageLevel.MEMORY_AND_DISK)
         read_started = time.monotonic()
-        per_file, rows_per_type = _file_counts(classified)
+        # The one scan of the raw text happens here, filling the cache; numbering only reads the cache.
+        numbered = records.number_lines(classified, records.line_offsets(classified).localCheckpoint())
+        per_file, rows_per_type = _file_counts(numbered)
         resource_types = [t for t, _ in rows_per_type.most_common()]  # largest first: best overlap
         log_event("bronze.classified", run_id=audit.run_id, files=len(per_file), types=resource_types,
                   seconds=round(time.monotonic() - read_started, 1))
-        commits = _write_tables(spark, cfg, classified, resource_types, audit.run_id)
+        commits = _write_tables(spark, cfg, numbered, resource_types, audit.run_id)
         crash_point("bronze_after_commit")
         classified.unpersist()
     except Exception as err:

@@ -12,12 +12,13 @@ import json
 import zlib
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from fhirpulse import aws
 from fhirpulse.config import Config
+from spark_jobs.bronze.records import RAW_RECORD_SCHEMA
 
 SNIFF_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -95,14 +96,6 @@ def _is_complete_json(line: bytes) -> bool:
         return False
 
 
-RECORD_SCHEMA = T.StructType([
-    T.StructField("source_file", T.StringType()),
-    T.StructField("content_version", T.StringType()),
-    T.StructField("source_line", T.LongType()),
-    T.StructField("text", T.StringType()),
-])
-
-
 def _versions(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
     """(the path as input_file_name() spells it, the object's URI, its content version).
 
@@ -120,55 +113,42 @@ def _attach_versions(spark: SparkSession, cfg: Config, df: DataFrame, objects: l
     # (a silent inner-join drop would lose records).
     joined = df.join(_versions(spark, cfg, objects), df["source_file"] == F.col("spark_path"), "left")
     return joined.select(F.coalesce("uri", df["source_file"]).alias("source_file"), "content_version",
-                         "source_line", "text")
+                         "source_line", "split_start", "row_id", "text")
 
 
 def read_ndjson(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
-    """Lines with exact 1-based line numbers, without a per-row Python function.
+    """Every line (blank ones too) with its split and a row id, in one scan and without a Python function.
 
-    Spark's text reader may split a large file into several splits; rows in a split keep their order, so a
-    line's number is (lines in the file's earlier splits) + (its position in its split). The row ids are
-    deterministic for a given file listing, so the two uses of `lines` agree. Blank lines count for
-    numbering but are not records.
+    Spark's text reader may split a large file; rows in a split keep their order and get consecutive ids,
+    so `records.number_lines` can number lines exactly once the rows are cached, without a second scan.
     """
     if not objects:
-        return spark.createDataFrame([], RECORD_SCHEMA)
-    lines = (
-        spark.read.text([object_uri(cfg, o.key) for o in objects])
-        .select(
-            F.input_file_name().alias("source_file"),
-            F.input_file_block_start().alias("split_start"),
-            F.monotonically_increasing_id().alias("row_id"),
-            F.col("value").alias("text"),
-        )
+        return spark.createDataFrame([], RAW_RECORD_SCHEMA)
+    lines = spark.read.text([object_uri(cfg, o.key) for o in objects]).select(
+        F.input_file_name().alias("source_file"),
+        F.lit(None).cast("long").alias("source_line"),
+        F.input_file_block_start().alias("split_start"),
+        F.monotonically_increasing_id().alias("row_id"),
+        F.col("value").alias("text"),
     )
-    splits = lines.groupBy("source_file", "split_start").agg(
-        F.min("row_id").alias("first_row_id"), F.count(F.lit(1)).alias("split_lines"))
-
-    earlier = Window.partitionBy("source_file").orderBy("split_start").rowsBetween(Window.unboundedPreceding, -1)
-    splits = splits.withColumn("lines_before", F.coalesce(F.sum("split_lines").over(earlier), F.lit(0)))
-    numbered = lines.join(F.broadcast(splits), ["source_file", "split_start"]).select(
-        "source_file",
-        (F.col("lines_before") + F.col("row_id") - F.col("first_row_id") + 1).alias("source_line"),
-        "text",
-    )
-    return _attach_versions(spark, cfg, numbered.where(F.trim("text") != ""), objects)
+    return _attach_versions(spark, cfg, lines, objects)
 
 
 def read_documents(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
     """Whole-file JSON documents: an array becomes one record per element (numbered), an object one record."""
     if not objects:
-        return spark.createDataFrame([], RECORD_SCHEMA)
+        return spark.createDataFrame([], RAW_RECORD_SCHEMA)
     docs = spark.read.text([object_uri(cfg, o.key) for o in objects], wholetext=True).select(
         F.input_file_name().alias("source_file"), F.col("value").alias("text"))
+    unsplit = [F.lit(None).cast("long").alias("split_start"), F.lit(None).cast("long").alias("row_id")]
     is_array = F.ltrim("text").startswith("[")
     elements = F.from_json("text", T.ArrayType(T.StringType()))
     arrays = docs.where(is_array & elements.isNotNull()).select(
         "source_file", F.posexplode(elements).alias("pos", "text")
-    ).select("source_file", (F.col("pos") + 1).alias("source_line"), "text")
+    ).select("source_file", (F.col("pos") + 1).cast("long").alias("source_line"), *unsplit, "text")
     # Objects, and arrays that do not parse (quarantined downstream as one malformed record)
-    singles = docs.where(~is_array | elements.isNull()).select("source_file", F.lit(1).cast("long").alias(
-        "source_line"), "text")
+    singles = docs.where(~is_array | elements.isNull()).select(
+        "source_file", F.lit(1).cast("long").alias("source_line"), *unsplit, "text")
     return _attach_versions(spark, cfg, arrays.unionByName(singles), objects)
 
 
@@ -184,11 +164,11 @@ def read_gzip_without_suffix(spark: SparkSession, cfg: Config, objects: list[Raw
             raise UnreadableFileError(f"{uri}: not a readable gzip stream: {err}") from None
         text = data.decode("utf-8", errors="replace")
         if obj.fmt == "document":
-            rows.append((uri, obj.content_version, 1, text))
+            rows.append((uri, obj.content_version, 1, None, None, text))
         else:
-            rows += [(uri, obj.content_version, n, line) for n, line in enumerate(text.splitlines(), 1)
-                     if line.strip()]
-    return spark.createDataFrame(rows, RECORD_SCHEMA)
+            rows += [(uri, obj.content_version, n, None, None, line)
+                     for n, line in enumerate(text.splitlines(), 1)]
+    return spark.createDataFrame(rows, RAW_RECORD_SCHEMA)
 
 
 def read_records(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:

@@ -14,13 +14,18 @@ MAX_BYTES = 2_000
 
 
 def _frame(spark, texts: list[str]):
-    rows = [("s3://b/raw/f.ndjson", "etag:1", i, t) for i, t in enumerate(texts, 1)]
-    return spark.createDataFrame(rows, "source_file string, content_version string, source_line long, text string")
+    rows = [("s3://b/raw/f.ndjson", "etag:1", i, None, None, t) for i, t in enumerate(texts, 1)]
+    return spark.createDataFrame(rows, records.RAW_RECORD_SCHEMA)
+
+
+def _number(classified):
+    return records.number_lines(classified, records.line_offsets(classified))
 
 
 def _classify(spark, texts):
-    return records.unpack_and_classify(_frame(spark, texts), "run-1", F.lit("2024-01-01 00:00:00").cast("timestamp"),
-                                       MAX_BYTES)
+    """Texts with known line numbers -> numbered records, as the job sees them."""
+    return _number(records.unpack_and_classify(
+        _frame(spark, texts), "run-1", F.lit("2024-01-01 00:00:00").cast("timestamp"), MAX_BYTES))
 
 
 REASON_CASES = [
@@ -50,8 +55,9 @@ def test_quarantine_reasons(spark):
 def test_invalid_utf8_bytes_are_quarantined(spark):
     # cast(binary as string) keeps raw bytes, as Spark's text reader does for a non-UTF-8 line
     raw = b'{"resourceType": "Patient", "id": "p1", "x": "M' + b"\xfc" + b'ller"}'
-    frame = spark.createDataFrame([("f", "v", 1, bytearray(raw))],
-                                  "source_file string, content_version string, source_line long, text binary")
+    frame = spark.createDataFrame(
+        [("f", "v", 1, None, None, bytearray(raw))],
+        "source_file string, content_version string, source_line long, split_start long, row_id long, text binary")
     frame = frame.withColumn("text", F.col("text").cast("string"))
     out = records.unpack_and_classify(frame, "r", F.current_timestamp(), MAX_BYTES).collect()
     assert [r.quarantine_reason for r in out] == ["invalid UTF-8 byte sequence"]
@@ -112,6 +118,26 @@ def test_per_file_counts_reconcile(spark):
     rows = {r.resource_type: (r.records, r.bronze_rows, r.quarantined)
             for r in records.per_file_counts(_classify(spark, texts)).collect()}
     assert rows == {"Patient": (2, 1, 1), None: (1, 0, 1)}
+
+
+def test_lines_are_numbered_across_splits_and_blank_lines_are_not_records(spark):
+    # Two files; b.ndjson read in two splits whose rows have consecutive ids (as in one Spark partition each),
+    # with blank lines that must still count for the numbering. a.ndjson was read in one split.
+    ok = '{{"resourceType": "Patient", "id": "{}"}}'
+    rows = [
+        ("b", 0, 100, ok.format("b1")), ("b", 0, 101, "   "), ("b", 0, 102, ok.format("b3")), ("b", 0, 103, ""),
+        ("b", 500, 7, ok.format("b5")), ("b", 500, 8, "nope"),
+        ("a", 0, 40, ""), ("a", 0, 41, ok.format("a2")),
+    ]
+    frame = spark.createDataFrame([(f, "v", None, split, row_id, text) for f, split, row_id, text in rows],
+                                  records.RAW_RECORD_SCHEMA)
+    out = _number(records.unpack_and_classify(frame, "r", F.current_timestamp(), MAX_BYTES)).select(
+        "source_file", "source_line", "id", "quarantine_reason")
+    expected = spark.createDataFrame(
+        [("b", 1, "b1", None), ("b", 3, "b3", None), ("b", 5, "b5", None), ("b", 6, None, "not a JSON object"),
+         ("a", 2, "a2", None)],
+        "source_file string, source_line int, id string, quarantine_reason string")
+    assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_table_names():
