@@ -2,19 +2,26 @@
 
 Tables are Copy-on-Write at table version 6 (Hudi 0.15.0's own), so Trino 476 and Athena read them, and
 are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint from config for emulators).
+The sync costs about 2.4 s a write here, so it runs only when the catalog entry could change: a new table,
+a new schema or location, or a partitioned table (each commit may add partitions).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from botocore.exceptions import ClientError
 from pyspark.sql import DataFrame
 
 from fhirpulse import aws
 from fhirpulse.config import Config
 
 GLUE_SYNC_TOOL = "org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool"
+# A Glue table parameter, set through the sync tool: what the catalog entry was last synced from.
+CATALOG_FINGERPRINT = "fhirpulse.catalog_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -35,9 +42,29 @@ class HudiTable:
         return cfg.glue.database(self.layer)
 
 
-def glue_sync_options(cfg: Config, table: HudiTable) -> dict[str, str]:
+def catalog_fingerprint(cfg: Config, table: HudiTable, df: DataFrame) -> str:
+    """Everything the table's catalog entry is derived from: columns, partitioning and location."""
+    source = json.dumps([df.schema.jsonValue(), list(table.partition_by), table.path(cfg)], sort_keys=True)
+    return hashlib.sha256(source.encode()).hexdigest()[:32]
+
+
+def catalog_is_current(cfg: Config, table: HudiTable, fingerprint: str) -> bool:
+    """True when the Glue entry exists, was synced from the same fingerprint and cannot gain partitions."""
+    if table.partition_by:
+        return False
+    try:
+        glue_table = aws.client(cfg, "glue").get_table(DatabaseName=table.database(cfg), Name=table.name)["Table"]
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "EntityNotFoundException":
+            return False
+        raise
+    return glue_table.get("Parameters", {}).get(CATALOG_FINGERPRINT) == fingerprint
+
+
+def glue_sync_options(cfg: Config, table: HudiTable, fingerprint: str) -> dict[str, str]:
     options = {
         "hoodie.datasource.meta.sync.enable": "true",
+        "hoodie.datasource.hive_sync.table_properties": f"{CATALOG_FINGERPRINT}={fingerprint}",
         "hoodie.meta.sync.client.tool.class": GLUE_SYNC_TOOL,
         "hoodie.datasource.hive_sync.database": table.database(cfg),
         "hoodie.datasource.hive_sync.table": table.name,
@@ -58,7 +85,8 @@ def glue_sync_options(cfg: Config, table: HudiTable) -> dict[str, str]:
     return options
 
 
-def write_options(cfg: Config, table: HudiTable, operation: str, keys_unique: bool = False) -> dict[str, str]:
+def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: str,
+                  keys_unique: bool = False) -> dict[str, str]:
     if operation not in ("upsert", "bulk_insert", "insert", "delete"):
         raise ValueError(f"unknown Hudi operation {operation!r}")
     options = {
@@ -91,13 +119,17 @@ def write_options(cfg: Config, table: HudiTable, operation: str, keys_unique: bo
         "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
         "hoodie.payload.ordering.field": table.precombine,
     }
-    return options | glue_sync_options(cfg, table) | dict(table.extra)
+    return options | glue_sync_options(cfg, table, fingerprint) | dict(table.extra)
 
 
 def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert",
           commit_metadata: dict[str, str] | None = None, keys_unique: bool = False) -> None:
-    """Write `df` to the table (created on first write) and sync it to the Glue catalog."""
-    writer = df.write.format("hudi").options(**write_options(cfg, table, operation, keys_unique))
+    """Write `df` to the table (created on first write) and sync it to the Glue catalog when needed."""
+    fingerprint = catalog_fingerprint(cfg, table, df)
+    options = write_options(cfg, table, operation, fingerprint, keys_unique)
+    if catalog_is_current(cfg, table, fingerprint):
+        options["hoodie.datasource.meta.sync.enable"] = "false"
+    writer = df.write.format("hudi").options(**options)
     for key, value in (commit_metadata or {}).items():
         # Extra metadata lands in the commit file: ties a commit to a run id and source files.
         writer = writer.option(f"hoodie.fhirpulse.{key}", value)

@@ -32,7 +32,9 @@ from spark_jobs.faults import crash_point
 from spark_jobs.logs import log_event
 
 LAYER = "bronze"
-WRITE_THREADS = 3
+# Concurrent table writes: Spark still runs two tasks at a time on local[2]; the threads let small tables'
+# fixed latency (timeline, commit, catalog sync) overlap with the large tables' Spark work.
+WRITE_THREADS = 6
 
 
 class BronzeError(RuntimeError):
@@ -80,29 +82,37 @@ def _file_counts(numbered: DataFrame) -> tuple[dict[tuple[str, str], tuple[FileO
     return {key: (FileOutcome(n, b, n - b), types[key]) for key, (n, b) in totals.items()}, rows_per_type
 
 
-def _types_with_repeated_ids(numbered: DataFrame) -> set[str]:
-    """Resource types in which some id occurs more than once in this run (only ids are shuffled)."""
-    accepted = numbered.where(F.col("quarantine_reason").isNull())
+def _types_with_repeated_ids(numbered: DataFrame, resource_types: list[str]) -> set[str]:
+    """Those of `resource_types` in which some accepted id occurs more than once in this run (only ids
+    are shuffled)."""
+    if not resource_types:
+        return set()
+    accepted = numbered.where(F.col("quarantine_reason").isNull() & F.col("resource_type").isin(*resource_types))
     repeated = accepted.groupBy("resource_type", "id").count().where(F.col("count") > 1)
     return {row.resource_type for row in repeated.select("resource_type").distinct().collect()}
 
 
 def _write_tables(spark: SparkSession, cfg: Config, numbered: DataFrame, resource_types: list[str],
-                  run_id: str) -> dict[str, str]:
-    """One Hudi commit per resource type present, then quarantine; returns table -> commit instant.
+                  any_quarantined: bool, run_id: str) -> dict[str, str]:
+    """One Hudi commit per resource type present, and one for quarantine; returns table -> commit instant.
 
     Tables are written concurrently: a small table's write is mostly fixed latency (timeline, commit,
     Glue sync), which overlaps with the large ones' Spark work.
     """
     bronze = records.bronze_rows(numbered)
-    repeated = _types_with_repeated_ids(numbered)
+    writes = [(resource_table(t), bronze.where(F.col("resource_type") == t), t) for t in resource_types]
+    if any_quarantined:
+        writes.append((quarantine_table(cfg), records.quarantine_rows(numbered), None))
+    operations = {table.name: hudi.operation_for(spark, cfg, table) for table, _, _ in writes}
+    # A first load (bulk_insert) skips Hudi's dedupe shuffle where this run's ids are known to be unique;
+    # upserts dedupe as part of their own shuffle anyway.
+    repeated = _types_with_repeated_ids(numbered, [t for table, _, t in writes
+                                                   if t and operations[table.name] == "bulk_insert"])
     first_done = threading.Event()
 
-    def write_type(resource_type: str) -> tuple[str, str]:
-        table = resource_table(resource_type)
-        rows = bronze.where(F.col("resource_type") == resource_type)
-        hudi.write(rows, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": run_id},
-                   keys_unique=resource_type not in repeated)
+    def write_one(table: hudi.HudiTable, rows: DataFrame, resource_type: str | None) -> tuple[str, str]:
+        hudi.write(rows, cfg, table, operations[table.name], {"run_id": run_id},
+                   keys_unique=resource_type is not None and resource_type not in repeated)
         instant = hudi.completed_commits(spark, cfg, table)[-1]
         log_event("bronze.table_committed", run_id=run_id, table=table.name, instant=instant)
         if not first_done.is_set():
@@ -111,13 +121,7 @@ def _write_tables(spark: SparkSession, cfg: Config, numbered: DataFrame, resourc
         return table.name, instant
 
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        commits = dict(pool.map(write_type, resource_types))
-    quarantined = records.quarantine_rows(numbered)
-    if quarantined.take(1):
-        table = quarantine_table(cfg)
-        hudi.write(quarantined, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": run_id})
-        commits[table.name] = hudi.completed_commits(spark, cfg, table)[-1]
-    return commits
+        return dict(pool.map(lambda write: write_one(*write), writes))
 
 
 def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | None = None) -> AuditRecord:
@@ -150,7 +154,8 @@ def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | N
         resource_types = [t for t, _ in rows_per_type.most_common()]  # largest first: best overlap
         log_event("bronze.classified", run_id=audit.run_id, files=len(per_file), types=resource_types,
                   seconds=round(time.monotonic() - read_started, 1))
-        commits = _write_tables(spark, cfg, numbered, resource_types, audit.run_id)
+        any_quarantined = any(outcome.quarantined for outcome, _ in per_file.values())
+        commits = _write_tables(spark, cfg, numbered, resource_types, any_quarantined, audit.run_id)
         crash_point("bronze_after_commit")
         classified.unpersist()
     except Exception as err:

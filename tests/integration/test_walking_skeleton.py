@@ -36,6 +36,32 @@ def test_hudi_table_round_trips_from_spark_to_trino(cfg, lake_spark, trino_curso
     assert cur.fetchall() == [[3, 3]]
 
 
+def test_catalog_sync_runs_only_when_the_catalog_entry_would_change(cfg, lake_spark, trino_cursor_factory):
+    table = hudi.HudiTable(layer="bronze", name="skeleton_sync", record_key=["id"], precombine="version")
+    glue = aws.client(cfg, "glue")
+
+    def synced() -> tuple[str, list[str]]:
+        entry = glue.get_table(DatabaseName=cfg.glue.bronze_database, Name=table.name)["Table"]
+        return entry["Parameters"]["last_commit_time_sync"], [c["Name"] for c in entry["StorageDescriptor"]["Columns"]]
+
+    schema = "id string, version long, value string"
+    hudi.write(lake_spark.createDataFrame([("a", 1, "x")], schema), cfg, table, "bulk_insert")
+    first_sync, columns = synced()
+    assert columns[-3:] == ["id", "version", "value"]
+
+    hudi.write(lake_spark.createDataFrame([("a", 2, "y")], schema), cfg, table, "upsert")
+    assert synced() == (first_sync, columns)  # same schema: the catalog entry was left alone...
+    cur = trino_cursor_factory(cfg.glue.bronze_database)
+    cur.execute(f"SELECT id, version, value FROM {table.name}")
+    assert cur.fetchall() == [["a", 2, "y"]]  # ...and still serves the new commit
+
+    wider = lake_spark.createDataFrame([("b", 1, "z", "new")], schema + ", note string")
+    hudi.write(wider, cfg, table, "upsert")
+    second_sync, columns = synced()
+    assert second_sync > first_sync and columns[-4:] == ["id", "version", "value", "note"]
+    assert len(hudi.completed_commits(lake_spark, cfg, table)) == 3
+
+
 def test_spark_runs_on_java_17(lake_spark):
     version = lake_spark.sparkContext._jvm.java.lang.System.getProperty("java.version")
     assert version.split(".")[0] == "17"
