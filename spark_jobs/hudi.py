@@ -3,7 +3,10 @@
 Tables are Copy-on-Write at table version 6 (Hudi 0.15.0's own), so Trino 476 and Athena read them, and
 are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint from config for emulators).
 The sync costs about 2.4 s a write here, so it runs only when the catalog entry could change: a new table,
-a new schema or location, or a partitioned table (each commit may add partitions).
+a new schema or location, or a partitioned table (each commit may add partitions). Hudi 0.15's Glue sync
+sometimes records a commit without its new columns (3 schema changes in 16 here, with or without this
+project's options), so after every sync the entry is checked and, if a column is missing, synced again by
+the same tool.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pyspark.sql import DataFrame
 
 from fhirpulse import aws
 from fhirpulse.config import Config
+from spark_jobs.logs import log_event
 
 GLUE_SYNC_TOOL = "org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool"
 # A Glue table parameter, set through the sync tool: what the catalog entry was last synced from.
@@ -48,17 +52,61 @@ def catalog_fingerprint(cfg: Config, table: HudiTable, df: DataFrame) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:32]
 
 
-def catalog_is_current(cfg: Config, table: HudiTable, fingerprint: str) -> bool:
-    """True when the Glue entry exists, was synced from the same fingerprint and cannot gain partitions."""
-    if table.partition_by:
-        return False
+class CatalogSyncError(RuntimeError):
+    """The Glue catalog entry still lacks columns after the sync tool ran again."""
+
+
+def _glue_entry(cfg: Config, table: HudiTable) -> dict | None:
     try:
-        glue_table = aws.client(cfg, "glue").get_table(DatabaseName=table.database(cfg), Name=table.name)["Table"]
+        return aws.client(cfg, "glue").get_table(DatabaseName=table.database(cfg), Name=table.name)["Table"]
     except ClientError as err:
         if err.response["Error"]["Code"] == "EntityNotFoundException":
-            return False
+            return None
         raise
-    return glue_table.get("Parameters", {}).get(CATALOG_FINGERPRINT) == fingerprint
+
+
+def _missing_columns(entry: dict | None, table: HudiTable, df: DataFrame) -> list[str]:
+    """Columns of `df` that the catalog entry does not list (all of them when there is no entry)."""
+    listed = {c["Name"] for c in (entry or {}).get("StorageDescriptor", {}).get("Columns", [])}
+    return [c for c in df.columns if c not in listed and c not in table.partition_by]
+
+
+def catalog_is_current(cfg: Config, table: HudiTable, df: DataFrame, fingerprint: str) -> bool:
+    """True when the Glue entry was synced from the same fingerprint, lists every column and cannot gain
+    partitions."""
+    if table.partition_by:
+        return False
+    entry = _glue_entry(cfg, table)
+    return (entry is not None and entry.get("Parameters", {}).get(CATALOG_FINGERPRINT) == fingerprint
+            and not _missing_columns(entry, table, df))
+
+
+def sync_catalog(spark, cfg: Config, table: HudiTable, fingerprint: str) -> None:
+    """Run Hudi's Glue sync tool on the table, outside a write."""
+    jvm = spark.sparkContext._jvm
+    props = jvm.java.util.Properties()
+    for key, value in (glue_sync_options(cfg, table, fingerprint)
+                       | {"hoodie.datasource.meta.sync.base.path": table.path(cfg)}).items():
+        props.setProperty(key, value)
+    tool = jvm.org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool(props, spark.sparkContext._jsc.hadoopConfiguration())
+    try:
+        tool.syncHoodieTable()
+    finally:
+        tool.close()
+
+
+def _ensure_catalog_columns(df: DataFrame, cfg: Config, table: HudiTable, fingerprint: str,
+                            attempts: int = 3) -> None:
+    for _ in range(attempts):
+        missing = _missing_columns(_glue_entry(cfg, table), table, df)
+        if not missing:
+            return
+        log_event("hudi.catalog_resync", table=table.name, missing_columns=missing)
+        sync_catalog(df.sparkSession, cfg, table, fingerprint)
+    missing = _missing_columns(_glue_entry(cfg, table), table, df)
+    if missing:
+        raise CatalogSyncError(f"{table.database(cfg)}.{table.name}: the Glue catalog entry still lacks columns "
+                               f"{missing} after {attempts} syncs")
 
 
 def glue_sync_options(cfg: Config, table: HudiTable, fingerprint: str) -> dict[str, str]:
@@ -107,9 +155,9 @@ def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: st
         # A bulk_insert of a first load must still keep one row per key: unless the caller knows the keys
         # are unique, Hudi dedupes first (a full shuffle of the rows).
         "hoodie.combine.before.insert": str(not keys_unique).lower(),
-        # Snappy like Spark's own Parquet writer (Hudi defaults to gzip: ~2x slower writes); Athena and
-        # Trino read both.
-        "hoodie.parquet.compression.codec": "snappy",
+        # zstd: half the bytes of snappy on raw FHIR JSON for the same write CPU (measured), so less to
+        # upload; Hudi's default gzip writes ~2x slower. Athena, Trino and Glue all read zstd Parquet.
+        "hoodie.parquet.compression.codec": "zstd",
         "hoodie.upsert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
         "hoodie.insert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
         "hoodie.bulkinsert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
@@ -127,14 +175,16 @@ def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert
     """Write `df` to the table (created on first write) and sync it to the Glue catalog when needed."""
     fingerprint = catalog_fingerprint(cfg, table, df)
     options = write_options(cfg, table, operation, fingerprint, keys_unique)
-    if catalog_is_current(cfg, table, fingerprint):
-        options["hoodie.datasource.meta.sync.enable"] = "false"
+    synced = not catalog_is_current(cfg, table, df, fingerprint)
+    options["hoodie.datasource.meta.sync.enable"] = str(synced).lower()
     writer = df.write.format("hudi").options(**options)
     for key, value in (commit_metadata or {}).items():
         # Extra metadata lands in the commit file: ties a commit to a run id and source files.
         writer = writer.option(f"hoodie.fhirpulse.{key}", value)
     writer.option("hoodie.datasource.write.commitmeta.key.prefix", "hoodie.fhirpulse.").mode("append").save(
         table.path(cfg))
+    if synced:
+        _ensure_catalog_columns(df, cfg, table, fingerprint)
 
 
 def read(spark, cfg: Config, table: HudiTable):

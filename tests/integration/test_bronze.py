@@ -19,7 +19,7 @@ from spark_jobs.bronze.resource_types import R4_RESOURCE_TYPES, table_name
 from tests.integration.raw_fhir import expected_for
 
 pytestmark = pytest.mark.integration
-SAMPLE_DIRS = ["synthea-bulk-10-patients", "synthea-bundles", "r4-examples"]
+SAMPLE_DIRS = ["synthea-bulk-10-patients", "synthea-bulk-100-patients", "synthea-bundles", "r4-examples"]
 
 
 def _session(lake_spark):
@@ -96,7 +96,7 @@ def test_bronze_tables_hold_each_resource_once(cfg, lake_spark, synthea_run, sam
 def test_trino_reads_the_bronze_tables(cfg, synthea_run, trino_cursor_factory, samples):
     cur = trino_cursor_factory(cfg.glue.bronze_database)
     cur.execute("SELECT count(*), count(DISTINCT id), count(patient_id) FROM patient "
-                f"WHERE source_file LIKE 's3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/samples/synthea-bulk-10%'")
+                f"WHERE source_file LIKE 's3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/samples/synthea-bulk-10-patients/%'")
     assert cur.fetchall() == [[13, 13, 13]]
     cur.execute("SELECT resource_type, count(*) FROM encounter GROUP BY resource_type")
     (rtype, n), = cur.fetchall()
