@@ -58,7 +58,7 @@ def main() -> None:
             upload_tree(cfg, Path(data), "bench")
 
         from spark_jobs import hudi
-        from spark_jobs.bronze.job import resource_table, run_bronze
+        from spark_jobs.bronze.job import run_bronze
         from spark_jobs.session import build_session
 
         session_start, spark = _timed(lambda: build_session(cfg, "fhirpulse-bench"))
@@ -68,7 +68,7 @@ def main() -> None:
         plain_json, _ = _timed(lambda: spark.read.json(raw).write.mode("overwrite").parquet(f"{out}/json"))
         plain_text, _ = _timed(lambda: spark.read.text(raw).write.mode("overwrite").parquet(f"{out}/text"))
         bronze, audit = _timed(lambda: run_bronze(cfg, lambda: spark))
-        data_tables = [resource_table(t) for t in ("Patient", "Encounter", "Condition", "Observation", "Organization")]
+        data_tables = [hudi.HudiTable("bronze", name, ["id"], "precombine_ts") for name in audit.tables]
         commits_before = sum(len(hudi.completed_commits(spark, cfg, t)) for t in data_tables)
         noop, noop_audit = _timed(lambda: run_bronze(cfg, lambda: spark))
         new_data_commits = sum(len(hudi.completed_commits(spark, cfg, t)) for t in data_tables) - commits_before

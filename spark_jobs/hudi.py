@@ -65,7 +65,7 @@ def _glue_entry(cfg: Config, table: HudiTable) -> dict | None:
         raise
 
 
-def _missing_columns(entry: dict | None, table: HudiTable, df: DataFrame) -> list[str]:
+def missing_catalog_columns(entry: dict | None, table: HudiTable, df: DataFrame) -> list[str]:
     """Columns of `df` that the catalog entry does not list (all of them when there is no entry)."""
     listed = {c["Name"] for c in (entry or {}).get("StorageDescriptor", {}).get("Columns", [])}
     return [c for c in df.columns if c not in listed and c not in table.partition_by]
@@ -78,7 +78,7 @@ def catalog_is_current(cfg: Config, table: HudiTable, df: DataFrame, fingerprint
         return False
     entry = _glue_entry(cfg, table)
     return (entry is not None and entry.get("Parameters", {}).get(CATALOG_FINGERPRINT) == fingerprint
-            and not _missing_columns(entry, table, df))
+            and not missing_catalog_columns(entry, table, df))
 
 
 def sync_catalog(spark, cfg: Config, table: HudiTable, fingerprint: str) -> None:
@@ -95,18 +95,18 @@ def sync_catalog(spark, cfg: Config, table: HudiTable, fingerprint: str) -> None
         tool.close()
 
 
-def _ensure_catalog_columns(df: DataFrame, cfg: Config, table: HudiTable, fingerprint: str,
-                            attempts: int = 3) -> None:
-    for _ in range(attempts):
-        missing = _missing_columns(_glue_entry(cfg, table), table, df)
+def ensure_catalog_columns(df: DataFrame, cfg: Config, table: HudiTable, fingerprint: str,
+                           attempts: int = 3) -> None:
+    """Re-run the sync tool while the Glue entry lacks a column of `df`; fail naming them after `attempts`."""
+    for attempt in range(attempts + 1):
+        missing = missing_catalog_columns(_glue_entry(cfg, table), table, df)
         if not missing:
             return
+        if attempt == attempts:
+            raise CatalogSyncError(f"{table.database(cfg)}.{table.name}: the Glue catalog entry still lacks "
+                                   f"columns {missing} after {attempts} syncs")
         log_event("hudi.catalog_resync", table=table.name, missing_columns=missing)
         sync_catalog(df.sparkSession, cfg, table, fingerprint)
-    missing = _missing_columns(_glue_entry(cfg, table), table, df)
-    if missing:
-        raise CatalogSyncError(f"{table.database(cfg)}.{table.name}: the Glue catalog entry still lacks columns "
-                               f"{missing} after {attempts} syncs")
 
 
 def glue_sync_options(cfg: Config, table: HudiTable, fingerprint: str) -> dict[str, str]:
@@ -184,7 +184,7 @@ def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert
     writer.option("hoodie.datasource.write.commitmeta.key.prefix", "hoodie.fhirpulse.").mode("append").save(
         table.path(cfg))
     if synced:
-        _ensure_catalog_columns(df, cfg, table, fingerprint)
+        ensure_catalog_columns(df, cfg, table, fingerprint)
 
 
 def read(spark, cfg: Config, table: HudiTable):

@@ -78,7 +78,7 @@ def test_a_catalog_entry_missing_a_column_is_repaired_by_hudis_sync_tool(cfg, la
     fingerprint = hudi.catalog_fingerprint(cfg, table, df)
     assert not hudi.catalog_is_current(cfg, table, df, fingerprint)  # a missing column is never "current"
 
-    hudi._ensure_catalog_columns(df, cfg, table, fingerprint)
+    hudi.ensure_catalog_columns(df, cfg, table, fingerprint)
 
     entry = glue.get_table(DatabaseName=cfg.glue.bronze_database, Name=table.name)["Table"]
     assert [c["Name"] for c in entry["StorageDescriptor"]["Columns"]][-3:] == ["id", "version", "value"]

@@ -14,9 +14,9 @@ def _entry(*names: str) -> dict:
 
 def test_missing_columns_ignores_partition_columns_and_sees_new_ones(spark):
     df = spark.createDataFrame([("a", 1, 2024, "x")], "id string, ts long, year int, note string")
-    assert hudi._missing_columns(_entry("_hoodie_commit_time", "id", "ts", "note"), TABLE, df) == []
-    assert hudi._missing_columns(_entry("id", "ts"), TABLE, df) == ["note"]
-    assert hudi._missing_columns(None, TABLE, df) == ["id", "ts", "note"]
+    assert hudi.missing_catalog_columns(_entry("_hoodie_commit_time", "id", "ts", "note"), TABLE, df) == []
+    assert hudi.missing_catalog_columns(_entry("id", "ts"), TABLE, df) == ["note"]
+    assert hudi.missing_catalog_columns(None, TABLE, df) == ["id", "ts", "note"]
 
 
 def test_fingerprint_changes_with_schema_partitioning_and_location(spark):
