@@ -40,8 +40,8 @@ def main() -> None:
     state_dir = tempfile.mkdtemp(prefix="fhirpulse-bench-")
     os.environ["FHIRPULSE_STATE_DIR"] = state_dir
     from fhirpulse import stack
-    from fhirpulse.config import load_config
-    from fhirpulse.landing import upload_tree
+    from fhirpulse.core.config import load_config
+    from fhirpulse.stack.landing import upload_tree
 
     cfg = load_config("local")
     stack.up(cfg, with_trino=False)
@@ -57,9 +57,9 @@ def main() -> None:
                 f.unlink()  # not FHIR; the generator writes it beside the data only for local output
             upload_tree(cfg, Path(data), "bench")
 
-        from spark_jobs import hudi
         from spark_jobs.bronze.job import run_bronze
-        from spark_jobs.session import build_session
+        from spark_jobs.lake import hudi
+        from spark_jobs.lake.session import build_session
 
         session_start, spark = _timed(lambda: build_session(cfg, "fhirpulse-bench"))
         raw = f"s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/bench/*/*/*.ndjson"

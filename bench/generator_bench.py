@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _child(patients: int, workers: int, validate_sample: float, out: Path) -> dict:
     sys.path.insert(0, str(REPO))
-    from fhirpulse.config import load_config
+    from fhirpulse.core.config import load_config
     from generator.runner import JobSpec, generate_batch
     from generator.writers.sinks import LocalDestination
     from generator.writers.targets import Target

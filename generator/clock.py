@@ -28,10 +28,6 @@ def minute_of_date(value: date) -> int:
     return (value - _EPOCH).days * MINUTES_PER_DAY
 
 
-def date_of(minute: int) -> date:
-    return _EPOCH + timedelta(days=minute // MINUTES_PER_DAY)
-
-
 def date_text(day: int) -> str:
     text = _DAY_TEXT.get(day)
     if text is None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
 
-from fhirpulse.config import GeneratorConfig
+from fhirpulse.core.config import GeneratorConfig
 from generator.clock import minute_of_date
 
 # A patient's events after their origin batch's as-of date (readmissions, follow-ups, hospice deaths) are

@@ -26,7 +26,7 @@ from itertools import islice
 import orjson
 from faker import Faker
 
-from fhirpulse.config import GeneratorConfig
+from fhirpulse.core.config import GeneratorConfig
 from generator.clock import MINUTES_PER_DAY
 from generator.fhir import resources
 from generator.fhir.bundle import transaction_bundle

@@ -3,7 +3,6 @@
 locals {
   config   = jsondecode(file("${path.module}/../config/${var.env}.json"))
   emulated = var.target == "local"
-  services = ["s3", "dynamodb", "glue", "sns", "sqs", "events", "sts", "iam"]
 }
 
 provider "aws" {
@@ -63,5 +62,7 @@ module "alerts" {
   source          = "./modules/alerts"
   topic_name      = local.config.alerts.sns_topic
   rule_name       = local.config.alerts.job_failure_rule
+  # The same pattern file fhirpulse/stack/provision.py registers on the embedded stack.
+  event_pattern   = jsonencode(jsondecode(file("${path.module}/../config/events/glue_job_failure.json")))
   test_queue_name = var.enable_alerts_test_queue ? try(local.config.alerts.test_queue, null) : null
 }

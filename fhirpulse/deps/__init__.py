@@ -223,6 +223,14 @@ def trino_home(fetch: bool = False) -> Path:
     return home
 
 
+def local_runtime(lakehouse: bool = True):
+    """The machine's side of a local Spark session: Java 17, plus the lakehouse jars unless `lakehouse` is
+    False (unit tests and local-file commands need no Hudi or S3)."""
+    from spark_jobs.lake.session import LocalRuntime
+
+    return LocalRuntime(java_home=spark_jdk().home, jars=tuple(spark_jars()) if lakehouse else ())
+
+
 def fetch_all() -> dict[str, str]:
     """Fetch and verify everything; a no-op (no download) when the cache is complete."""
     jars = spark_jars(fetch=True)

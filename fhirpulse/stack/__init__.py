@@ -6,7 +6,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from fhirpulse.config import Config
+from fhirpulse.core.aws import STACK_ENDPOINT
+from fhirpulse.core.config import Config, ConfigError
 from fhirpulse.stack.processes import (
     StackError,
     pid_alive,
@@ -16,9 +17,9 @@ from fhirpulse.stack.processes import (
     stop_process_group,
 )
 from fhirpulse.stack.provision import provision
-from fhirpulse.state import StackState, clear_state, load_state, state_dir
+from fhirpulse.stack.state import StackState, clear_state, load_state, state_dir
 
-__all__ = ["StackError", "up", "down", "status"]
+__all__ = ["StackError", "bind", "down", "status", "up"]
 
 
 def _running(state: StackState) -> bool:
@@ -30,7 +31,7 @@ def up(cfg: Config, with_trino: bool = True) -> StackState:
     state = load_state()
     if state is not None:
         if _running(state) and state.env == cfg.env and (state.trino_url or not with_trino):
-            provision(_bound(cfg, state))
+            provision(cfg.with_endpoint(state.aws_endpoint_url))
             return state
         down()  # stale or different: start clean
     workdir = state_dir()
@@ -40,7 +41,7 @@ def up(cfg: Config, with_trino: bool = True) -> StackState:
                        ports={"moto": moto_port}, workdir=str(workdir))
     state.save()  # saved before each next step so that `down` can clean up after a failure
     try:
-        provision(_bound(cfg, state))
+        provision(cfg.with_endpoint(state.aws_endpoint_url))
         if with_trino:
             trino_pid, trino_port = start_trino(cfg, workdir, state.aws_endpoint_url)
             state.pids["trino"], state.ports["trino"] = trino_pid, trino_port
@@ -52,9 +53,16 @@ def up(cfg: Config, with_trino: bool = True) -> StackState:
     return state
 
 
-def _bound(cfg: Config, state: StackState) -> Config:
-    """The config with the running stack's endpoint pinned, for code that must not re-read the state file."""
-    return cfg.model_copy(update={"aws": cfg.aws.model_copy(update={"endpoint_url": state.aws_endpoint_url})})
+def bind(cfg: Config) -> Config:
+    """Resolve `aws.endpoint_url: "stack"` to the running stack's moto URL, so that job code (which never
+    reads the state file) gets a concrete endpoint. Other configs are returned unchanged."""
+    if cfg.aws.endpoint_url != STACK_ENDPOINT:
+        return cfg
+    state = load_state()
+    if state is None or not _running(state):
+        raise ConfigError("aws.endpoint_url: 'stack' needs a running embedded stack, and none is running; "
+                          "run `fhirpulse stack up` first")
+    return cfg.with_endpoint(state.aws_endpoint_url)
 
 
 def down() -> list[str]:

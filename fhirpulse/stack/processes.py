@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from fhirpulse import deps
-from fhirpulse.config import REPO_ROOT, Config
+from fhirpulse.core.config import REPO_ROOT, Config
 
 TRINO_CATALOG_DIR = REPO_ROOT / "trino" / "catalog"
 

@@ -9,15 +9,11 @@ import json
 
 from botocore.exceptions import ClientError
 
-from fhirpulse import aws
-from fhirpulse.config import Config
+from fhirpulse.core import aws
+from fhirpulse.core.config import REPO_ROOT, Config
 
-# The event Glue emits when a job run ends badly; the same pattern is in terraform/modules/alerts.
-JOB_FAILURE_PATTERN = {
-    "source": ["aws.glue"],
-    "detail-type": ["Glue Job State Change"],
-    "detail": {"state": ["FAILED", "TIMEOUT", "ERROR", "STOPPED"]},
-}
+# The event Glue emits when a job run ends badly; Terraform's alerts module reads the same file.
+JOB_FAILURE_PATTERN_FILE = REPO_ROOT / "config" / "events" / "glue_job_failure.json"
 
 
 def ensure_bucket(cfg: Config) -> None:
@@ -84,7 +80,7 @@ def ensure_alerts(cfg: Config) -> dict[str, str]:
         out |= {"queue_url": queue_url, "queue_arn": queue_arn}
     rule_arn = events.put_rule(
         Name=cfg.alerts.job_failure_rule,
-        EventPattern=json.dumps(JOB_FAILURE_PATTERN),
+        EventPattern=json.dumps(json.loads(JOB_FAILURE_PATTERN_FILE.read_text())),
         State="ENABLED",
         Description="Glue job runs that end badly -> alerts topic",
     )["RuleArn"]

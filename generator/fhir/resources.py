@@ -7,10 +7,7 @@ never mutate a returned dict.
 
 from __future__ import annotations
 
-from generator.clock import fhir_datetime
-from generator.simulation.model import Hospital, PatientTimeline, Stay, Visit
-from generator.simulation.observations import Reading
-from generator.terminology import (
+from fhirpulse.core.terminology import (
     ACT_CODE,
     ADMIT_SOURCE,
     ADMIT_SOURCES,
@@ -36,6 +33,9 @@ from generator.terminology import (
     Concept,
     Measure,
 )
+from generator.clock import fhir_datetime
+from generator.simulation.model import Hospital, PatientTimeline, Stay, Visit
+from generator.simulation.observations import Reading
 
 
 def reference(resource_type: str, resource_id: str) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.terminology import Concept
+from fhirpulse.core.terminology import Concept
 
 
 @dataclass(frozen=True, slots=True)

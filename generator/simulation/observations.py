@@ -13,10 +13,7 @@ import random
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from generator.clock import MINUTES_PER_DAY, day_of, day_start
-from generator.ids import new_uuid
-from generator.simulation.model import PatientTimeline, Stay
-from generator.terminology import (
+from fhirpulse.core.terminology import (
     BODY_TEMPERATURE,
     C_REACTIVE_PROTEIN,
     CREATININE,
@@ -31,6 +28,9 @@ from generator.terminology import (
     SODIUM,
     Measure,
 )
+from generator.clock import MINUTES_PER_DAY, day_of, day_start
+from generator.ids import new_uuid
+from generator.simulation.model import PatientTimeline, Stay
 
 _INFECTION_ACTIVE_MINUTES = 3 * MINUTES_PER_DAY  # until antibiotics take effect
 

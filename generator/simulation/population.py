@@ -20,6 +20,18 @@ from itertools import accumulate
 
 from faker import Faker
 
+from fhirpulse.core.terminology import (
+    ADMISSION_DIAGNOSES,
+    CHECKUP_VISIT,
+    COMORBIDITIES,
+    EMERGENCY_COMPLAINTS,
+    EMERGENCY_VISIT,
+    FOLLOWUP_VISIT,
+    HOSPITAL_ACQUIRED_INFECTIONS,
+    POA_INFECTIONS,
+    PROBLEM_VISIT,
+    Concept,
+)
 from generator.clock import MINUTES_PER_DAY, day_of, day_start, fhir_date
 from generator.ids import new_uuid, patient_seed
 from generator.params import FOLLOW_UP_HORIZON_DAYS, ClinicalModel
@@ -31,18 +43,6 @@ from generator.simulation.model import (
     PatientTimeline,
     Stay,
     Visit,
-)
-from generator.terminology import (
-    ADMISSION_DIAGNOSES,
-    CHECKUP_VISIT,
-    COMORBIDITIES,
-    EMERGENCY_COMPLAINTS,
-    EMERGENCY_VISIT,
-    FOLLOWUP_VISIT,
-    HOSPITAL_ACQUIRED_INFECTIONS,
-    POA_INFECTIONS,
-    PROBLEM_VISIT,
-    Concept,
 )
 
 _MINUTES_PER_YEAR = 525_960  # 365.25 days

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fhirpulse.config import Config
+from fhirpulse.core.config import Config
 
 
 class TargetError(ValueError):

@@ -22,15 +22,14 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from fhirpulse.config import Config
-from spark_jobs import hudi
-from spark_jobs.audit import AuditRecord, new_run_id, write_audit
+from fhirpulse.core.config import Config
 from spark_jobs.bronze import records, sources
 from spark_jobs.bronze.ledger import COMMITTED, FileOutcome, Ledger
 from spark_jobs.bronze.resource_types import table_name
-from spark_jobs.faults import crash_point
-from spark_jobs.logs import log_event
-from spark_jobs.session import session_conf
+from spark_jobs.lake import hudi
+from spark_jobs.lake.audit import AuditRecord
+from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
+from spark_jobs.lake.session import session_conf
 
 LAYER = "bronze"
 # Concurrent table writes: Spark still runs two tasks at a time on local[2]; the threads let small tables'
@@ -39,7 +38,7 @@ WRITE_THREADS = 6
 
 
 class BronzeError(RuntimeError):
-    """The run cannot go on (unreadable file, bad config, a write failure); the message says why."""
+    """An inconsistency the run cannot go past; the lifecycle records it and raises JobError."""
 
 
 def resource_table(resource_type: str) -> hudi.HudiTable:
@@ -93,13 +92,14 @@ def _types_with_repeated_ids(numbered: DataFrame, resource_types: list[str]) -> 
     return {row.resource_type for row in repeated.select("resource_type").distinct().collect()}
 
 
-def _write_tables(spark: SparkSession, cfg: Config, numbered: DataFrame, resource_types: list[str],
-                  any_quarantined: bool, run_id: str) -> dict[str, str]:
+def _write_tables(run: JobRun, numbered: DataFrame, resource_types: list[str],
+                  any_quarantined: bool) -> dict[str, str]:
     """One Hudi commit per resource type present, and one for quarantine; returns table -> commit instant.
 
     Tables are written concurrently: a small table's write is mostly fixed latency (timeline, commit,
     Glue sync), which overlaps with the large ones' Spark work.
     """
+    spark, cfg = run.spark, run.cfg
     bronze = records.bronze_rows(numbered)
     writes = [(resource_table(t), bronze.where(F.col("resource_type") == t), t) for t in resource_types]
     if any_quarantined:
@@ -112,77 +112,89 @@ def _write_tables(spark: SparkSession, cfg: Config, numbered: DataFrame, resourc
     first_done = threading.Event()
 
     def write_one(table: hudi.HudiTable, rows: DataFrame, resource_type: str | None) -> tuple[str, str]:
-        hudi.write(rows, cfg, table, operations[table.name], {"run_id": run_id},
+        hudi.write(rows, cfg, table, operations[table.name], {"run_id": run.run_id},
                    keys_unique=resource_type is not None and resource_type not in repeated)
         instant = hudi.completed_commits(spark, cfg, table)[-1]
-        log_event("bronze.table_committed", run_id=run_id, table=table.name, instant=instant)
+        run.event("table_committed", table=table.name, instant=instant)
         if not first_done.is_set():
             first_done.set()
-            crash_point("bronze_after_first_table")
+            run.crash_point("after_first_table")
         return table.name, instant
 
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         return dict(pool.map(lambda write: write_one(*write), writes))
 
 
-def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | None = None) -> AuditRecord:
-    """Ingest every raw object not yet COMMITTED in the ledger. Returns the run's audit record."""
-    audit = AuditRecord(run_id or new_run_id(LAYER), LAYER)
-    ledger = Ledger(cfg)
-    todo, listed = _new_objects(cfg, ledger)
-    log_event("bronze.listed", run_id=audit.run_id, raw_uri=cfg.s3.raw_uri, objects=listed, new=len(todo))
-    spark = session()
-    if not todo:
-        write_audit(spark, cfg, audit.finish("NOTHING_NEW"))
-        return audit
+def _classify(run: JobRun, readable: list[sources.RawObject]) -> tuple[DataFrame, DataFrame]:
+    """Read every readable object once into cached classified rows; returns (cache, numbered rows)."""
+    ingested_at = F.lit(datetime.now(UTC)).cast("timestamp")
+    # The cache is mostly unique JSON text, which columnar compression cannot shrink but spends about
+    # 3 s per 1M records trying (measured): this one cache is built uncompressed.
+    with session_conf(run.spark, {"spark.sql.inMemoryColumnarStorage.compressed": "false"}):
+        classified = records.unpack_and_classify(
+            sources.read_records(run.spark, run.cfg, readable), run.run_id, ingested_at,
+            run.cfg.bronze.max_record_bytes,
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        # The one scan of the raw text happens here, filling the cache; numbering only reads the cache.
+        numbered = records.number_lines(classified, records.line_offsets(classified).localCheckpoint())
+    return classified, numbered
 
+
+def _ingest(run: JobRun, ledger: Ledger, todo: list[sources.RawObject]) -> None:
+    """Claim, read, write and commit `todo`; on any error the claimed files end FAILED in the ledger."""
     claimed: list[sources.RawObject] = []
     try:
         # Claim before sniffing, so that an unreadable file ends FAILED in the ledger with its error.
-        claimed = [o for o in todo if ledger.claim(o, audit.run_id)]
-        audit.files = len(claimed)
-        crash_point("bronze_after_claim")
-        claimed = _sniff_all(cfg, claimed)
-        readable = [o for o in claimed if o.fmt != "empty"]
-        ingested_at = F.lit(datetime.now(UTC)).cast("timestamp")
+        claimed = [o for o in todo if ledger.claim(o, run.run_id)]
+        run.audit.files = len(claimed)
+        run.crash_point("after_claim")
+        claimed = _sniff_all(run.cfg, claimed)
         read_started = time.monotonic()
-        # The cache is mostly unique JSON text, which columnar compression cannot shrink but spends about
-        # 3 s per 1M records trying (measured): this one cache is built uncompressed.
-        with session_conf(spark, {"spark.sql.inMemoryColumnarStorage.compressed": "false"}):
-            classified = records.unpack_and_classify(
-                sources.read_records(spark, cfg, readable), audit.run_id, ingested_at, cfg.bronze.max_record_bytes,
-            ).persist(StorageLevel.MEMORY_AND_DISK)
-            # The one scan of the raw text happens here, filling the cache; numbering only reads the cache.
-            numbered = records.number_lines(classified, records.line_offsets(classified).localCheckpoint())
+        classified, numbered = _classify(run, [o for o in claimed if o.fmt != "empty"])
         per_file, rows_per_type = _file_counts(numbered)
         resource_types = [t for t, _ in rows_per_type.most_common()]  # largest first: best overlap
-        log_event("bronze.classified", run_id=audit.run_id, files=len(per_file), types=resource_types,
+        run.event("classified", files=len(per_file), types=resource_types,
                   seconds=round(time.monotonic() - read_started, 1))
         any_quarantined = any(outcome.quarantined for outcome, _ in per_file.values())
-        commits = _write_tables(spark, cfg, numbered, resource_types, any_quarantined, audit.run_id)
-        crash_point("bronze_after_commit")
+        commits = _write_tables(run, numbered, resource_types, any_quarantined)
+        run.crash_point("after_commit")
         classified.unpersist()
     except Exception as err:
-        message = f"{type(err).__name__}: {err}"
         for obj in claimed:
-            ledger.fail(obj, audit.run_id, message)
-        write_audit(spark, cfg, audit.finish("FAILED", message))
-        raise BronzeError(f"bronze run {audit.run_id} failed: {message}") from err
+            ledger.fail(obj, run.run_id, f"{type(err).__name__}: {err}")
+        raise
+    _commit_files(run, ledger, claimed, per_file, commits)
 
-    quarantine_name = cfg.bronze.quarantine_table
+
+def _commit_files(run: JobRun, ledger: Ledger, claimed: list[sources.RawObject],
+                  per_file: dict[tuple[str, str], tuple[FileOutcome, set[str]]], commits: dict[str, str]) -> None:
+    """Mark each file COMMITTED with its counts and the commits that hold it; add up the audit counts."""
+    quarantine_name = run.cfg.bronze.quarantine_table
     for obj in claimed:
-        outcome, types = per_file.get((sources.object_uri(cfg, obj.key), obj.content_version),
+        outcome, types = per_file.get((sources.object_uri(run.cfg, obj.key), obj.content_version),
                                       (FileOutcome(0, 0, 0), set()))
         file_commits = {t: commits[t] for t in map(table_name, types)}
         if outcome.quarantined:
             file_commits[quarantine_name] = commits[quarantine_name]
-        ledger.commit(obj, audit.run_id, outcome, file_commits)
-        log_event("bronze.file", run_id=audit.run_id, file=obj.key, content_version=obj.content_version,
-                  format=obj.fmt, gzip=obj.gzip, records=outcome.records, bronze_rows=outcome.bronze_rows,
-                  quarantined=outcome.quarantined, status=COMMITTED)
-        audit.records_in += outcome.records
-        audit.rows_out += outcome.bronze_rows
-        audit.quarantined += outcome.quarantined
-    audit.tables = sorted(commits)
-    write_audit(spark, cfg, audit.finish("SUCCEEDED"))
-    return audit
+        ledger.commit(obj, run.run_id, outcome, file_commits)
+        run.event("file", file=obj.key, content_version=obj.content_version, format=obj.fmt, gzip=obj.gzip,
+                  records=outcome.records, bronze_rows=outcome.bronze_rows, quarantined=outcome.quarantined,
+                  status=COMMITTED)
+        run.audit.records_in += outcome.records
+        run.audit.rows_out += outcome.bronze_rows
+        run.audit.quarantined += outcome.quarantined
+    run.audit.tables = sorted(commits)
+
+
+def run_bronze(cfg: Config, session: Callable[[], SparkSession], run_id: str | None = None) -> AuditRecord:
+    """Ingest every raw object not yet COMMITTED in the ledger. Returns the run's audit record; raises
+    JobError (after recording the failure in the ledger and the audit table) when the run fails."""
+    with JobRun(cfg, LAYER, session, run_id) as run:
+        ledger = Ledger(cfg)
+        todo, listed = _new_objects(cfg, ledger)
+        run.event("listed", raw_uri=cfg.s3.raw_uri, objects=listed, new=len(todo))
+        if todo:
+            _ingest(run, ledger, todo)
+        else:
+            run.finish(NOTHING_NEW)
+    return run.audit

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
-from fhirpulse import aws
-from fhirpulse.config import Config
+from fhirpulse.core import aws
+from fhirpulse.core.config import Config
 from spark_jobs.bronze.sources import RawObject
 
 PENDING, COMMITTED, FAILED = "PENDING", "COMMITTED", "FAILED"

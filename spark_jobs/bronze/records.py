@@ -50,8 +50,6 @@ FHIR_ID_PATTERN = r"^[A-Za-z0-9\-\.]{1,64}$"
 
 BRONZE_COLUMNS = ["id", "resource_type", "last_updated", "patient_id", "raw_json", "source_file",
                   "content_version", "source_line", "source_entry", "run_id", "ingested_at", "precombine_ts"]
-QUARANTINE_COLUMNS = ["source_file", "content_version", "source_line", "source_entry", "reason", "raw_text",
-                      "resource_type", "resource_id", "run_id", "ingested_at"]
 # What `number_lines` gives: the classified rows of real records, each with its line number.
 RECORD_COLUMNS = [*BRONZE_COLUMNS, "quarantine_reason"]
 

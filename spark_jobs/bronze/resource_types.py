@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from pathlib import Path
+
+# fhir.resources ships R4B (4.3) and R5 models, not R4 (4.0.1). R4 is R4B without the resources R4B added
+# and with the ones it dropped (https://hl7.org/fhir/R4B/diff.html); everything else comes from the models.
+_ADDED_IN_R4B = frozenset({
+    "AdministrableProductDefinition", "Citation", "ClinicalUseDefinition", "EvidenceReport", "Ingredient",
+    "ManufacturedItemDefinition", "MedicinalProductDefinition", "NutritionProduct", "PackagedProductDefinition",
+    "RegulatedAuthorization", "SubscriptionStatus", "SubscriptionTopic", "SubstanceDefinition",
+})
+_DROPPED_IN_R4B = frozenset({
+    "EffectEvidenceSynthesis", "MedicinalProduct", "MedicinalProductAuthorization",
+    "MedicinalProductContraindication", "MedicinalProductIndication", "MedicinalProductIngredient",
+    "MedicinalProductInteraction", "MedicinalProductManufactured", "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical", "MedicinalProductUndesirableEffect", "RiskEvidenceSynthesis",
+    "SubstanceNucleicAcid", "SubstancePolymer", "SubstanceProtein", "SubstanceReferenceInformation",
+    "SubstanceSourceMaterial", "SubstanceSpecification",
+})
+# A concrete resource model in fhir.resources' generated source. Read as text: importing the 190 model
+# modules to inspect their classes takes ~4 s, reading them ~20 ms (a unit test checks both agree).
+_RESOURCE_CLASS = re.compile(r"^class (\w+)\((?:domainresource\.DomainResource|resource\.Resource)\):", re.M)
+
+
+def r4b_resource_types() -> frozenset[str]:
+    """The concrete resource types of fhir.resources' R4B models."""
+    package = Path(importlib.util.find_spec("fhir.resources.R4B").origin).parent
+    found = {m.group(1) for f in package.glob("*.py") for m in _RESOURCE_CLASS.finditer(f.read_text())}
+    return frozenset(found - {"DomainResource"})
+
 
 # Every concrete resource type of FHIR R4 4.0.1 (https://hl7.org/fhir/R4/resourcelist.html).
-R4_RESOURCE_TYPES: frozenset[str] = frozenset(["Account", "ActivityDefinition", "AdverseEvent", "AllergyIntolerance", "Appointment", "AppointmentResponse", "AuditEvent", "Basic", "Binary", "BiologicallyDerivedProduct", "BodyStructure", "Bundle", "CapabilityStatement", "CarePlan", "CareTeam", "CatalogEntry", "ChargeItem", "ChargeItemDefinition", "Claim", "ClaimResponse", "ClinicalImpression", "CodeSystem", "Communication", "CommunicationRequest", "CompartmentDefinition", "Composition", "ConceptMap", "Condition", "Consent", "Contract", "Coverage", "CoverageEligibilityRequest", "CoverageEligibilityResponse", "DetectedIssue", "Device", "DeviceDefinition", "DeviceMetric", "DeviceRequest", "DeviceUseStatement", "DiagnosticReport", "DocumentManifest", "DocumentReference", "EffectEvidenceSynthesis", "Encounter", "Endpoint", "EnrollmentRequest", "EnrollmentResponse", "EpisodeOfCare", "EventDefinition", "Evidence", "EvidenceVariable", "ExampleScenario", "ExplanationOfBenefit", "FamilyMemberHistory", "Flag", "Goal", "GraphDefinition", "Group", "GuidanceResponse", "HealthcareService", "ImagingStudy", "Immunization", "ImmunizationEvaluation", "ImmunizationRecommendation", "ImplementationGuide", "InsurancePlan", "Invoice", "Library", "Linkage", "List", "Location", "Measure", "MeasureReport", "Media", "Medication", "MedicationAdministration", "MedicationDispense", "MedicationKnowledge", "MedicationRequest", "MedicationStatement", "MedicinalProduct", "MedicinalProductAuthorization", "MedicinalProductContraindication", "MedicinalProductIndication", "MedicinalProductIngredient", "MedicinalProductInteraction", "MedicinalProductManufactured", "MedicinalProductPackaged", "MedicinalProductPharmaceutical", "MedicinalProductUndesirableEffect", "MessageDefinition", "MessageHeader", "MolecularSequence", "NamingSystem", "NutritionOrder", "Observation", "ObservationDefinition", "OperationDefinition", "OperationOutcome", "Organization", "OrganizationAffiliation", "Parameters", "Patient", "PaymentNotice", "PaymentReconciliation", "Person", "PlanDefinition", "Practitioner", "PractitionerRole", "Procedure", "Provenance", "Questionnaire", "QuestionnaireResponse", "RelatedPerson", "RequestGroup", "ResearchDefinition", "ResearchElementDefinition", "ResearchStudy", "ResearchSubject", "RiskAssessment", "RiskEvidenceSynthesis", "Schedule", "SearchParameter", "ServiceRequest", "Slot", "Specimen", "SpecimenDefinition", "StructureDefinition", "StructureMap", "Subscription", "Substance", "SubstanceNucleicAcid", "SubstancePolymer", "SubstanceProtein", "SubstanceReferenceInformation", "SubstanceSourceMaterial", "SubstanceSpecification", "SupplyDelivery", "SupplyRequest", "Task", "TerminologyCapabilities", "TestReport", "TestScript", "ValueSet", "VerificationResult", "VisionPrescription"])
+R4_RESOURCE_TYPES: frozenset[str] = (r4b_resource_types() - _ADDED_IN_R4B) | _DROPPED_IN_R4B
 
 # Bundle types whose entries are independent resources to unpack; documents and messages stay whole.
 UNPACKED_BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset", "history", "transaction-response",

@@ -16,9 +16,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from fhirpulse import aws
-from fhirpulse.config import Config
+from fhirpulse.core import aws
+from fhirpulse.core.config import Config
 from spark_jobs.bronze.records import RAW_RECORD_SCHEMA
+from spark_jobs.lake.ndjson import read_lines
 
 SNIFF_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -117,20 +118,11 @@ def _attach_versions(spark: SparkSession, cfg: Config, df: DataFrame, objects: l
 
 
 def read_ndjson(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
-    """Every line (blank ones too) with its split and a row id, in one scan and without a Python function.
-
-    Spark's text reader may split a large file; rows in a split keep their order and get consecutive ids,
-    so `records.number_lines` can number lines exactly once the rows are cached, without a second scan.
-    """
+    """Every line (blank ones too) with its split and a row id, for `records.number_lines` to number."""
     if not objects:
         return spark.createDataFrame([], RAW_RECORD_SCHEMA)
-    lines = spark.read.text([object_uri(cfg, o.key) for o in objects]).select(
-        F.input_file_name().alias("source_file"),
-        F.lit(None).cast("long").alias("source_line"),
-        F.input_file_block_start().alias("split_start"),
-        F.monotonically_increasing_id().alias("row_id"),
-        F.col("value").alias("text"),
-    )
+    lines = read_lines(spark, [object_uri(cfg, o.key) for o in objects]).select(
+        "source_file", F.lit(None).cast("long").alias("source_line"), "split_start", "row_id", "text")
     return _attach_versions(spark, cfg, lines, objects)
 
 

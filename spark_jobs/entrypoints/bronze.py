@@ -1,10 +1,14 @@
-"""Glue entry script for the bronze job: parse args, build the session, call the library."""
+"""Glue entry script for the bronze job: parse args, build the session, call the library.
+
+Locally, run it with spark-submit (which provides Java 17 and the jars: `--jars` from
+`fhirpulse deps fetch`), or call `spark_jobs.bronze.job.run_bronze` in-process as `fhirpulse run bronze` does.
+"""
 
 import sys
 
 from spark_jobs.bronze.job import run_bronze
-from spark_jobs.context import job_config
-from spark_jobs.session import build_session
+from spark_jobs.lake.job_args import job_config
+from spark_jobs.lake.session import build_session
 
 
 def main(argv: list[str]) -> None:

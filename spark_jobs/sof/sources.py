@@ -10,6 +10,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from spark_jobs.lake.ndjson import read_lines
+
 BRONZE_SCHEMA = T.StructType([
     T.StructField("resource_type", T.StringType()),
     T.StructField("raw_json", T.StringType()),
@@ -45,9 +47,8 @@ def ndjson_files(path: Path, resource_type: str | None = None) -> list[Path]:
 
 def read_ndjson(spark: SparkSession, path: str | Path, resource_type: str | None = None) -> DataFrame:
     """NDJSON resources as (resource_type, raw_json), read line by line by Spark (no driver collect)."""
-    files = [str(p) for p in ndjson_files(Path(path), resource_type)]
-    lines = spark.read.text(files).where(F.length(F.trim(F.col("value"))) > 0)
-    return lines.select(
-        F.get_json_object(F.col("value"), "$.resourceType").alias("resource_type"),
-        F.col("value").alias("raw_json"),
+    lines = read_lines(spark, [str(p) for p in ndjson_files(Path(path), resource_type)])
+    return lines.where(F.length(F.trim("text")) > 0).select(
+        F.get_json_object("text", "$.resourceType").alias("resource_type"),
+        F.col("text").alias("raw_json"),
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fhirpulse import stack
-from fhirpulse.config import Config, load_config
+from fhirpulse.core.config import Config, load_config
 
 
 @pytest.fixture(scope="session")
@@ -31,13 +31,8 @@ def stack_state_dir():
 
 
 @pytest.fixture(scope="session")
-def cfg() -> Config:
-    return load_config("local")
-
-
-@pytest.fixture(scope="session")
-def running_stack(stack_state_dir, cfg):
-    state = stack.up(cfg, with_trino=True)
+def running_stack(stack_state_dir):
+    state = stack.up(load_config("local"), with_trino=True)
     try:
         yield state
     finally:
@@ -45,23 +40,26 @@ def running_stack(stack_state_dir, cfg):
 
 
 @pytest.fixture(scope="session")
-def lake_spark(running_stack, cfg):
-    from spark_jobs.session import build_session
+def cfg(running_stack) -> Config:
+    """config/local.json bound to the running stack, as the CLI hands it to job code."""
+    return stack.bind(load_config("local"))
 
-    session = build_session(cfg, "fhirpulse-integration-tests")
+
+@pytest.fixture(scope="session")
+def lake_spark(cfg):
+    from fhirpulse import deps
+    from spark_jobs.lake.session import build_session
+
+    session = build_session(cfg, "fhirpulse-integration-tests", deps.local_runtime())
     yield session
     session.stop()
 
 
 @pytest.fixture(scope="session")
 def trino_cursor_factory(running_stack, cfg):
-    import trino
-
-    host, port = running_stack.trino_url.removeprefix("http://").split(":")
+    from fhirpulse.stack.sql import trino_cursor
 
     def make(schema: str | None = None):
-        conn = trino.dbapi.connect(host=host, port=int(port), user="fhirpulse-tests", catalog=cfg.trino.catalog,
-                                   schema=schema)
-        return conn.cursor()
+        return trino_cursor(running_stack.trino_url, cfg.trino.catalog, schema, user="fhirpulse-tests")
 
     return make

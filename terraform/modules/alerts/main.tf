@@ -1,12 +1,3 @@
-# The pattern is the one fhirpulse/stack/provision.py registers on the embedded stack.
-locals {
-  job_failure_pattern = {
-    source        = ["aws.glue"]
-    "detail-type" = ["Glue Job State Change"]
-    detail        = { state = ["FAILED", "TIMEOUT", "ERROR", "STOPPED"] }
-  }
-}
-
 resource "aws_sns_topic" "alerts" {
   name = var.topic_name
 }
@@ -30,7 +21,7 @@ resource "aws_sns_topic_policy" "alerts" {
 resource "aws_cloudwatch_event_rule" "job_failed" {
   name          = var.rule_name
   description   = "Glue job runs that end badly -> alerts topic"
-  event_pattern = jsonencode(local.job_failure_pattern)
+  event_pattern = var.event_pattern
 }
 
 resource "aws_cloudwatch_event_target" "alerts" {

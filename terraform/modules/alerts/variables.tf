@@ -8,6 +8,16 @@ variable "rule_name" {
   type        = string
 }
 
+variable "event_pattern" {
+  description = "EventBridge event pattern (JSON) of the job runs that raise an alert."
+  type        = string
+
+  validation {
+    condition     = can(jsondecode(var.event_pattern))
+    error_message = "event_pattern must be a JSON document."
+  }
+}
+
 variable "test_queue_name" {
   description = "Optional SQS queue subscribed to the topic (null: none)."
   type        = string

@@ -1,0 +1,138 @@
+"""The typed project configuration: one model for `config/<env>.json`, a section per concern."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from fhirpulse.core.config.fields import GlueName, ResourceName, S3Bucket, S3Prefix, Strict
+from fhirpulse.core.config.generator import GeneratorConfig
+from fhirpulse.core.errors import ConfigError
+
+LAYERS = ("bronze", "silver", "gold")
+
+class AwsConfig(Strict):
+    endpoint_url: str | None = Field(
+        default=None,
+        description="AWS API endpoint. 'stack' = the running embedded stack's moto server (from its state "
+        "file); an http(s) URL = an emulator; null = real AWS.",
+    )
+    access_key_id: str | None = Field(default=None, description="Only for emulators; real AWS uses its chain.")
+    secret_access_key: str | None = None
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is None or value == "stack" or value.startswith(("http://", "https://")):
+            return value
+        raise ValueError("must be null, 'stack' or an http(s):// URL")
+
+
+class S3Config(Strict):
+    bucket: S3Bucket
+    raw_prefix: S3Prefix = "raw/fhir"
+    lake_prefix: S3Prefix = "lake"
+
+    @property
+    def raw_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.raw_prefix}/"
+
+    def table_uri(self, layer: str, table: str) -> str:
+        """Where a Hudi table of a layer lives: s3://bucket/lake/<layer>/<table>."""
+        return f"s3://{self.bucket}/{self.lake_prefix}/{layer}/{table}"
+
+
+class GlueConfig(Strict):
+    bronze_database: GlueName
+    silver_database: GlueName
+    gold_database: GlueName
+
+    def database(self, layer: str) -> str:
+        try:
+            return {"bronze": self.bronze_database, "silver": self.silver_database, "gold": self.gold_database}[
+                layer
+            ]
+        except KeyError:
+            raise ConfigError(f"glue: unknown layer {layer!r} (expected bronze, silver or gold)") from None
+
+
+class DynamoDbConfig(Strict):
+    ledger_table: ResourceName
+
+
+class AlertsConfig(Strict):
+    sns_topic: ResourceName
+    test_queue: ResourceName | None = Field(
+        default=None, description="An SQS queue subscribed to the topic, so tests can read the alerts."
+    )
+    job_failure_rule: ResourceName
+
+
+class SparkConfig(Strict):
+    """Spark sizing, read only by the session factory (spark_jobs/lake/session.py); ignored on Glue, where
+    the job's worker type decides."""
+
+    master: str = Field(default="local[2]", description="Spark master for local runs.")
+    driver_memory: str = Field(
+        default="6g", pattern=r"^\d+[kmgKMG]$",
+        description="Driver heap for local runs (the whole job runs in the driver with local[N]); bronze on "
+        "1M resources needs about 6g.")
+    shuffle_partitions: int = Field(default=4, ge=1, le=10_000,
+                                    description="spark.sql.shuffle.partitions and Hudi's write parallelism.")
+
+
+class TrinoConfig(Strict):
+    catalog: GlueName = "hudi"
+    url: str | None = Field(default=None, description="null in embedded mode: the stack starts Trino.")
+    heap: str = Field(default="3G", pattern=r"^\d+[MG]$")
+    query_max_memory: str = Field(default="1GB", pattern=r"^\d+(MB|GB)$")
+
+
+class LayerConfig(Strict):
+    """What every layer has: its audit table (one row per job run) in the layer's Glue database."""
+
+    audit_table: GlueName = "audit"
+
+
+class BronzeConfig(LayerConfig):
+    max_record_bytes: int = Field(
+        default=8_000_000, ge=1_000, le=500_000_000,
+        description="A record (line or bundle entry) longer than this goes to quarantine, not to bronze.")
+    quarantine_table: GlueName = "quarantine"
+
+
+class SilverConfig(LayerConfig):
+    pass
+
+
+class GoldConfig(LayerConfig):
+    pass
+
+
+class Config(Strict):
+    env: GlueName
+    region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    aws: AwsConfig = AwsConfig()
+    s3: S3Config
+    glue: GlueConfig
+    dynamodb: DynamoDbConfig
+    alerts: AlertsConfig
+    spark: SparkConfig = SparkConfig()
+    trino: TrinoConfig = TrinoConfig()
+    bronze: BronzeConfig = BronzeConfig()
+    silver: SilverConfig = SilverConfig()
+    gold: GoldConfig = GoldConfig()
+    generator: GeneratorConfig = GeneratorConfig()
+
+    @property
+    def is_emulated(self) -> bool:
+        return self.aws.endpoint_url is not None
+
+    def with_endpoint(self, endpoint_url: str | None) -> Config:
+        """The same config with another AWS endpoint (e.g. the running stack's URL in place of 'stack')."""
+        return self.model_copy(update={"aws": self.aws.model_copy(update={"endpoint_url": endpoint_url})})
+
+    def layer(self, name: str) -> LayerConfig:
+        """The section of a lakehouse layer (bronze, silver or gold)."""
+        if name not in LAYERS:
+            raise ConfigError(f"unknown layer {name!r} (expected one of {', '.join(LAYERS)})")
+        return getattr(self, name)

@@ -1,0 +1,214 @@
+"""Hudi write options and the one writer every layer uses.
+
+Tables are Copy-on-Write at table version 6 (Hudi 0.15.0's own), so Trino 476 and Athena read them, and
+are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint from config for emulators).
+The sync costs about 2.4 s a write here, so it runs only when the catalog entry could change: a new table,
+a new schema or location, or a partitioned table (each commit may add partitions). Hudi 0.15's Glue sync
+sometimes records a commit without its new columns (3 schema changes in 16 here, with or without this
+project's options), so after every sync the entry is checked and, if a column is missing, synced again by
+the same tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+from pyspark.sql import DataFrame
+
+from fhirpulse.core import aws
+from fhirpulse.core.config import Config
+from fhirpulse.core.logs import log_event
+
+GLUE_SYNC_TOOL = "org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool"
+# A Glue table parameter, set through the sync tool: what the catalog entry was last synced from.
+CATALOG_FINGERPRINT = "fhirpulse.catalog_fingerprint"
+
+
+@dataclass(frozen=True)
+class HudiTable:
+    """Where a table lives and how its rows are keyed."""
+
+    layer: str  # bronze | silver | gold
+    name: str
+    record_key: Sequence[str]
+    precombine: str
+    partition_by: Sequence[str] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def path(self, cfg: Config) -> str:
+        return cfg.s3.table_uri(self.layer, self.name)
+
+    def database(self, cfg: Config) -> str:
+        return cfg.glue.database(self.layer)
+
+
+def catalog_fingerprint(cfg: Config, table: HudiTable, df: DataFrame) -> str:
+    """Everything the table's catalog entry is derived from: columns, partitioning and location."""
+    source = json.dumps([df.schema.jsonValue(), list(table.partition_by), table.path(cfg)], sort_keys=True)
+    return hashlib.sha256(source.encode()).hexdigest()[:32]
+
+
+class CatalogSyncError(RuntimeError):
+    """The Glue catalog entry still lacks columns after the sync tool ran again."""
+
+
+def _glue_entry(cfg: Config, table: HudiTable) -> dict | None:
+    try:
+        return aws.client(cfg, "glue").get_table(DatabaseName=table.database(cfg), Name=table.name)["Table"]
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "EntityNotFoundException":
+            return None
+        raise
+
+
+def missing_catalog_columns(entry: dict | None, table: HudiTable, df: DataFrame) -> list[str]:
+    """Columns of `df` that the catalog entry does not list (all of them when there is no entry)."""
+    listed = {c["Name"] for c in (entry or {}).get("StorageDescriptor", {}).get("Columns", [])}
+    return [c for c in df.columns if c not in listed and c not in table.partition_by]
+
+
+def catalog_is_current(cfg: Config, table: HudiTable, df: DataFrame, fingerprint: str) -> bool:
+    """True when the Glue entry was synced from the same fingerprint, lists every column and cannot gain
+    partitions."""
+    if table.partition_by:
+        return False
+    entry = _glue_entry(cfg, table)
+    return (entry is not None and entry.get("Parameters", {}).get(CATALOG_FINGERPRINT) == fingerprint
+            and not missing_catalog_columns(entry, table, df))
+
+
+def sync_catalog(spark, cfg: Config, table: HudiTable, fingerprint: str) -> None:
+    """Run Hudi's Glue sync tool on the table, outside a write."""
+    jvm = spark.sparkContext._jvm
+    props = jvm.java.util.Properties()
+    for key, value in (glue_sync_options(cfg, table, fingerprint)
+                       | {"hoodie.datasource.meta.sync.base.path": table.path(cfg)}).items():
+        props.setProperty(key, value)
+    tool = jvm.org.apache.hudi.aws.sync.AwsGlueCatalogSyncTool(props, spark.sparkContext._jsc.hadoopConfiguration())
+    try:
+        tool.syncHoodieTable()
+    finally:
+        tool.close()
+
+
+def ensure_catalog_columns(df: DataFrame, cfg: Config, table: HudiTable, fingerprint: str,
+                           attempts: int = 3) -> None:
+    """Re-run the sync tool while the Glue entry lacks a column of `df`; fail naming them after `attempts`."""
+    for attempt in range(attempts + 1):
+        missing = missing_catalog_columns(_glue_entry(cfg, table), table, df)
+        if not missing:
+            return
+        if attempt == attempts:
+            raise CatalogSyncError(f"{table.database(cfg)}.{table.name}: the Glue catalog entry still lacks "
+                                   f"columns {missing} after {attempts} syncs")
+        log_event("hudi.catalog_resync", table=table.name, missing_columns=missing)
+        sync_catalog(df.sparkSession, cfg, table, fingerprint)
+
+
+def glue_sync_options(cfg: Config, table: HudiTable, fingerprint: str) -> dict[str, str]:
+    options = {
+        "hoodie.datasource.meta.sync.enable": "true",
+        "hoodie.datasource.hive_sync.table_properties": f"{CATALOG_FINGERPRINT}={fingerprint}",
+        "hoodie.meta.sync.client.tool.class": GLUE_SYNC_TOOL,
+        "hoodie.datasource.hive_sync.database": table.database(cfg),
+        "hoodie.datasource.hive_sync.table": table.name,
+        "hoodie.datasource.hive_sync.partition_fields": ",".join(table.partition_by),
+        "hoodie.datasource.hive_sync.partition_extractor_class": (
+            "org.apache.hudi.hive.MultiPartKeysValueExtractor" if table.partition_by
+            else "org.apache.hudi.hive.NonPartitionedExtractor"),
+        "hoodie.datasource.hive_sync.support_timestamp": "true",
+        "hoodie.aws.glue.region": cfg.region,
+    }
+    endpoint = aws.endpoint_url(cfg)
+    if endpoint:  # an emulator: its endpoint and static keys; real AWS uses the SDK's default chain
+        options |= {
+            "hoodie.aws.glue.endpoint": endpoint,
+            "hoodie.aws.access.key": cfg.aws.access_key_id or "",
+            "hoodie.aws.secret.key": cfg.aws.secret_access_key or "",
+        }
+    return options
+
+
+def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: str,
+                  keys_unique: bool = False) -> dict[str, str]:
+    if operation not in ("upsert", "bulk_insert", "insert", "delete"):
+        raise ValueError(f"unknown Hudi operation {operation!r}")
+    options = {
+        "hoodie.table.name": table.name,
+        "hoodie.datasource.write.table.type": "COPY_ON_WRITE",
+        "hoodie.datasource.write.operation": operation,
+        "hoodie.datasource.write.recordkey.field": ",".join(table.record_key),
+        "hoodie.datasource.write.precombine.field": table.precombine,
+        "hoodie.datasource.write.partitionpath.field": ",".join(table.partition_by),
+        "hoodie.datasource.write.keygenerator.class": (
+            "org.apache.hudi.keygen.ComplexKeyGenerator" if table.partition_by or len(table.record_key) > 1
+            else "org.apache.hudi.keygen.NonpartitionedKeyGenerator"),
+        "hoodie.datasource.write.hive_style_partitioning": "true",
+        # Table version 6 is what Hudi 0.15.0 writes; stated so an upgrade cannot silently move it.
+        "hoodie.write.table.version": "6",
+        # The metadata table roughly doubles small writes and Trino does not need it here.
+        "hoodie.metadata.enable": "false",
+        # A bulk_insert of a first load must still keep one row per key: unless the caller knows the keys
+        # are unique, Hudi dedupes first (a full shuffle of the rows).
+        "hoodie.combine.before.insert": str(not keys_unique).lower(),
+        # zstd: half the bytes of snappy on raw FHIR JSON for the same write CPU (measured), so less to
+        # upload; Hudi's default gzip writes ~2x slower. Athena, Trino and Glue all read zstd Parquet.
+        "hoodie.parquet.compression.codec": "zstd",
+        "hoodie.upsert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
+        "hoodie.insert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
+        "hoodie.bulkinsert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
+        "hoodie.datasource.write.reconcile.schema": "false",
+        # Upserts keep the stored row when it is newer than the incoming one (the default payload would
+        # let a late re-upload of old content overwrite newer data).
+        "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
+        "hoodie.payload.ordering.field": table.precombine,
+    }
+    return options | glue_sync_options(cfg, table, fingerprint) | dict(table.extra)
+
+
+def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert",
+          commit_metadata: dict[str, str] | None = None, keys_unique: bool = False) -> None:
+    """Write `df` to the table (created on first write) and sync it to the Glue catalog when needed."""
+    fingerprint = catalog_fingerprint(cfg, table, df)
+    options = write_options(cfg, table, operation, fingerprint, keys_unique)
+    synced = not catalog_is_current(cfg, table, df, fingerprint)
+    options["hoodie.datasource.meta.sync.enable"] = str(synced).lower()
+    writer = df.write.format("hudi").options(**options)
+    for key, value in (commit_metadata or {}).items():
+        # Extra metadata lands in the commit file: ties a commit to a run id and source files.
+        writer = writer.option(f"hoodie.fhirpulse.{key}", value)
+    writer.option("hoodie.datasource.write.commitmeta.key.prefix", "hoodie.fhirpulse.").mode("append").save(
+        table.path(cfg))
+    if synced:
+        ensure_catalog_columns(df, cfg, table, fingerprint)
+
+
+def read(spark, cfg: Config, table: HudiTable):
+    """The table's latest snapshot. Refreshes Spark's cached file listing first: another process (or job)
+    may have committed since this session last listed the table."""
+    path = table.path(cfg)
+    spark.catalog.refreshByPath(path)
+    return spark.read.format("hudi").load(path)
+
+
+def _timeline(spark, path: str, pattern: str) -> list[str]:
+    """Completed instants of a table (file names under .hoodie matching `pattern`), oldest first."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(f"{path}/.hoodie/{pattern}")
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    statuses = fs.globStatus(hadoop_path) or []
+    return sorted(status.getPath().getName().split(".")[0] for status in statuses)
+
+
+def completed_commits(spark, cfg: Config, table: HudiTable) -> list[str]:
+    """Instant times of the table's completed COW commits (empty when the table does not exist yet)."""
+    return _timeline(spark, table.path(cfg), "*.commit")
+
+
+def operation_for(spark, cfg: Config, table: HudiTable) -> str:
+    """bulk_insert for a first load (fast, no index lookup), upsert once the table has data."""
+    return "upsert" if completed_commits(spark, cfg, table) else "bulk_insert"

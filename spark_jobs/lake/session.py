@@ -1,0 +1,142 @@
+"""The single source of Spark and Hudi settings, used by every job and test.
+
+On Glue the session comes from the GlueContext (Glue 5.0 adds Hudi through `--datalake-formats hudi`; the
+job definition must pass HUDI_SPARK_CONF as `--conf`). Locally it is a `local[N]` session sized by the
+config's `spark` section, on the Java 17 and jars handed in as a `LocalRuntime`, `s3://` mapped to S3A so
+that table paths are the same strings as on Glue, and S3 pointed at the emulator from config.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from fhirpulse.core import aws
+from fhirpulse.core.config import Config, SparkConfig
+
+# Settings Hudi needs on any Spark (Glue included).
+HUDI_SPARK_CONF: Mapping[str, str] = {
+    "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
+    "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog",
+    "spark.sql.hive.convertMetastoreParquet": "false",
+}
+
+_LOCAL_CONF: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -Djdk.attach.allowAttachSelf=true",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+}
+
+
+def on_glue() -> bool:
+    """True inside a Glue job run (the awsglue package is only there)."""
+    try:
+        import awsglue  # noqa: F401  # type: ignore[import-not-found]
+    except ImportError:
+        return False
+    return True
+
+
+def s3a_conf(cfg: Config, endpoint: str | None) -> dict[str, str]:
+    """Hadoop S3A settings: `s3://` served by S3A; an emulator endpoint with path-style and static keys."""
+    conf = {
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint.region": cfg.region,
+        "spark.hadoop.fs.s3a.fast.upload": "true",
+    }
+    if endpoint:
+        conf |= {
+            "spark.hadoop.fs.s3a.endpoint": endpoint,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https")).lower(),
+            "spark.hadoop.fs.s3a.aws.credentials.provider":
+                "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+            "spark.hadoop.fs.s3a.access.key": cfg.aws.access_key_id or "",
+            "spark.hadoop.fs.s3a.secret.key": cfg.aws.secret_access_key or "",
+            "spark.hadoop.fs.s3a.change.detection.mode": "none",
+            "spark.hadoop.fs.s3a.attempts.maximum": "3",
+            "spark.hadoop.fs.s3a.retry.limit": "3",
+        }
+    return conf
+
+
+@dataclass(frozen=True)
+class LocalRuntime:
+    """What a local (non-Glue) Spark takes from the machine: a Java 17 home and the lakehouse jars.
+
+    The dependency cache (`fhirpulse.deps.local_runtime()`) builds it; job code only receives it, so code
+    shipped to Glue never imports the cache. Without one, the JVM's launcher (spark-submit with --jars,
+    or Glue) is trusted to have provided both.
+    """
+
+    java_home: Path | None = None
+    jars: tuple[Path, ...] = ()
+
+
+def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None) -> SparkSession.Builder:
+    if runtime is not None and runtime.java_home is not None:
+        os.environ["JAVA_HOME"] = str(runtime.java_home)  # chosen explicitly, never the PATH's java
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind to loopback only
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
+    conf = dict(_LOCAL_CONF) | {
+        "spark.driver.memory": spark.driver_memory,
+        "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
+        "spark.default.parallelism": str(spark.shuffle_partitions),
+    }
+    if runtime is not None and runtime.jars:
+        conf["spark.jars"] = ",".join(str(j) for j in runtime.jars)
+    builder = SparkSession.builder.appName(app_name).master(spark.master)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder
+
+
+def plain_session(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None = None) -> SparkSession:
+    """A local session without the lakehouse (no Hudi, no S3): unit tests and local-file commands."""
+    return _local_builder(spark, app_name, runtime).getOrCreate()
+
+
+def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = None) -> SparkSession:
+    """The lakehouse session: Hudi + S3 (emulated or real) + the Glue catalog sync settings."""
+    if on_glue():
+        from awsglue.context import GlueContext  # type: ignore[import-not-found]
+        from pyspark.context import SparkContext
+
+        return GlueContext(SparkContext.getOrCreate()).spark_session
+    if cfg.is_emulated:
+        # Hudi's Glue sync builds its SDK v2 client from the default chain (it ignores hoodie.aws.*keys):
+        # hand the emulator's keys to the JVM through the environment it inherits.
+        os.environ |= {k: v for k, v in aws.credentials_env(cfg).items() if v}
+    builder = _local_builder(cfg.spark, app_name, runtime)
+    for key, value in (dict(HUDI_SPARK_CONF) | s3a_conf(cfg, aws.endpoint_url(cfg))).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+@contextmanager
+def session_conf(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """Runtime SQL settings for the duration of a block, then the previous values back."""
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

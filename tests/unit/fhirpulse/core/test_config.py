@@ -1,0 +1,50 @@
+import json
+
+import pytest
+
+from fhirpulse.core.config import ConfigError, load_config, parse_config
+
+
+def _local_data() -> dict:
+    from fhirpulse.core.config import config_dir
+
+    return json.loads((config_dir() / "local.json").read_text())
+
+
+def test_every_shipped_environment_loads():
+    from fhirpulse.core.config import config_dir
+
+    envs = sorted(p.stem for p in config_dir().glob("*.json"))
+    assert "local" in envs
+    for env in envs:
+        assert load_config(env).env == env
+
+
+def test_unknown_key_names_its_path():
+    data = _local_data()
+    data["s3"]["bucket_name"] = "x"
+    with pytest.raises(ConfigError, match=r"s3\.bucket_name: Extra inputs are not permitted"):
+        parse_config(data)
+
+
+def test_bad_value_names_its_path_and_reason():
+    data = _local_data()
+    data["s3"]["bucket"] = "Not_A_Bucket"
+    with pytest.raises(ConfigError, match=r"s3\.bucket: String should match pattern"):
+        parse_config(data)
+    data = _local_data()
+    data["aws"]["endpoint_url"] = "localhost:4566"
+    with pytest.raises(ConfigError, match=r"aws\.endpoint_url: .*must be null, 'stack' or an http"):
+        parse_config(data)
+
+
+def test_missing_environment_lists_known_ones(tmp_path):
+    with pytest.raises(ConfigError, match="not found .*known environments: .*local"):
+        load_config("nope")
+
+
+def test_invalid_json_names_line(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"env": "x",\n  oops}')
+    with pytest.raises(ConfigError, match=r"bad.json: line 2"):
+        load_config(path=bad)

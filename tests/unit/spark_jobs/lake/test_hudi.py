@@ -1,0 +1,31 @@
+"""Hudi helpers that need no lakehouse: catalog fingerprints and the catalog column check."""
+
+from __future__ import annotations
+
+from fhirpulse.core.config import load_config
+from spark_jobs.lake import hudi
+
+TABLE = hudi.HudiTable("silver", "stays", record_key=["id"], precombine="ts", partition_by=["year"])
+
+
+def _entry(*names: str) -> dict:
+    return {"StorageDescriptor": {"Columns": [{"Name": n, "Type": "string"} for n in names]}}
+
+
+def test_missing_columns_ignores_partition_columns_and_sees_new_ones(spark):
+    df = spark.createDataFrame([("a", 1, 2024, "x")], "id string, ts long, year int, note string")
+    assert hudi.missing_catalog_columns(_entry("_hoodie_commit_time", "id", "ts", "note"), TABLE, df) == []
+    assert hudi.missing_catalog_columns(_entry("id", "ts"), TABLE, df) == ["note"]
+    assert hudi.missing_catalog_columns(None, TABLE, df) == ["id", "ts", "note"]
+
+
+def test_fingerprint_changes_with_schema_partitioning_and_location(spark):
+    cfg = load_config("local")
+    df = spark.createDataFrame([("a", 1)], "id string, ts long")
+    same = hudi.catalog_fingerprint(cfg, TABLE, spark.createDataFrame([("b", 2)], "id string, ts long"))
+    assert hudi.catalog_fingerprint(cfg, TABLE, df) == same
+    assert hudi.catalog_fingerprint(cfg, TABLE, df.withColumn("note", df["id"])) != same
+    unpartitioned = hudi.HudiTable("silver", "stays", record_key=["id"], precombine="ts")
+    assert hudi.catalog_fingerprint(cfg, unpartitioned, df) != same
+    elsewhere = hudi.HudiTable("gold", "stays", record_key=["id"], precombine="ts", partition_by=["year"])
+    assert hudi.catalog_fingerprint(cfg, elsewhere, df) != same

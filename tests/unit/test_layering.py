@@ -1,0 +1,103 @@
+"""The floors, enforced: imports only point down.
+
+    floor 1  fhirpulse.core            config, AWS clients, logs, terminology (shipped to Glue)
+    floor 2  spark_jobs, generator     job code and the generator; each uses only floor 1, never the other
+    floor 3  the rest of fhirpulse     CLI, embedded stack, dependency cache (laptop tooling)
+
+Every import counts, including those inside functions (`ast.walk` sees them all).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGES = ("fhirpulse", "spark_jobs", "generator")
+# module prefix -> what it may import from this project (by module prefix)
+ALLOWED = {
+    "fhirpulse.core": ("fhirpulse.core",),
+    "spark_jobs": ("fhirpulse.core", "spark_jobs"),
+    "generator": ("fhirpulse.core", "generator"),
+    "fhirpulse": PACKAGES,
+}
+
+
+def _floor_of(module: str) -> str:
+    # the most specific prefix wins (fhirpulse.core before fhirpulse)
+    return max((p for p in ALLOWED if module == p or module.startswith(p + ".")), key=len)
+
+
+def _imports(path: Path, module: str) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against this module's package
+                package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+                base = package[: len(package) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _is_within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def layering_violations(root: Path) -> list[str]:
+    """`file:line imports X` for every import of this project's code that points up or sideways."""
+    problems = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).with_suffix("")
+            module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+            allowed = ALLOWED[_floor_of(module)]
+            for line, name in _imports(path, module):
+                if any(_is_within(name, p) for p in PACKAGES) and not any(_is_within(name, a) for a in allowed):
+                    problems.append(f"{path.relative_to(root)}:{line} ({_floor_of(module)}) imports {name}")
+    return problems
+
+
+def test_imports_only_point_down():
+    assert layering_violations(REPO) == []
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for package in PACKAGES:
+        (tmp_path / package).mkdir(exist_ok=True)
+    return tmp_path
+
+
+def test_a_job_importing_the_cli_or_the_stack_inside_a_function_is_caught(tmp_path):
+    root = _tree(tmp_path, {
+        "spark_jobs/bronze/job.py": "def run():\n    from fhirpulse.stack import bind\n",
+        "spark_jobs/lake/session.py": "import fhirpulse.deps\n",
+        "spark_jobs/ok.py": "from fhirpulse.core.config import Config\nimport pyspark\n",
+    })
+    assert layering_violations(root) == [
+        "spark_jobs/bronze/job.py:2 (spark_jobs) imports fhirpulse.stack.bind",
+        "spark_jobs/lake/session.py:1 (spark_jobs) imports fhirpulse.deps",
+    ]
+
+
+def test_core_importing_upwards_and_generator_importing_jobs_are_caught(tmp_path):
+    root = _tree(tmp_path, {
+        "fhirpulse/core/aws.py": "from fhirpulse.stack.state import load_state\n",
+        "fhirpulse/core/config/__init__.py": "from ..errors import ConfigError\nfrom ...stack import bind\n",
+        "generator/runner.py": "from spark_jobs.bronze import records\n",
+        "fhirpulse/cli/run.py": "from spark_jobs.bronze.job import run_bronze\nfrom generator import runner\n",
+    })
+    assert layering_violations(root) == [
+        "fhirpulse/core/aws.py:1 (fhirpulse.core) imports fhirpulse.stack.state.load_state",
+        "fhirpulse/core/config/__init__.py:2 (fhirpulse.core) imports fhirpulse.stack.bind",
+        "generator/runner.py:1 (generator) imports spark_jobs.bronze.records",
+    ]
