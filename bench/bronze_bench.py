@@ -39,12 +39,12 @@ def main() -> None:
 
     state_dir = tempfile.mkdtemp(prefix="fhirpulse-bench-")
     os.environ["FHIRPULSE_STATE_DIR"] = state_dir
-    from fhirpulse import stack
+    from fhirpulse import deps, stack
     from fhirpulse.core.config import load_config
     from fhirpulse.stack.landing import upload_tree
 
-    cfg = load_config("local")
-    stack.up(cfg, with_trino=False)
+    state = stack.up(load_config("local"), with_trino=False)
+    cfg = load_config("local").with_endpoint(state.aws_endpoint_url)
     try:
         with tempfile.TemporaryDirectory(prefix="fhirpulse-bench-data-") as data:
             subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "--patients", str(args.patients),
@@ -61,7 +61,7 @@ def main() -> None:
         from spark_jobs.lake import hudi
         from spark_jobs.lake.session import build_session
 
-        session_start, spark = _timed(lambda: build_session(cfg, "fhirpulse-bench"))
+        session_start, spark = _timed(lambda: build_session(cfg, "fhirpulse-bench", deps.local_runtime()))
         raw = f"s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/bench/*/*/*.ndjson"
         out = f"s3://{cfg.s3.bucket}/bench-out"
         spark.range(1).count()  # warm the JVM before timing anything

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from functools import cache
 
+from fhirpulse.core.errors import validation_problems
 from generator.ids import derive_seed
 
 _MAX_ERRORS_KEPT = 20
@@ -28,8 +29,7 @@ def validation_errors(resource_type: str, payload: bytes) -> str | None:
     try:
         r4b_model(resource_type).model_validate_json(payload)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()[:3])
-        return f"{resource_type}: {problems}"
+        return f"{resource_type}: {'; '.join(validation_problems(err, limit=3))}"
     return None
 
 

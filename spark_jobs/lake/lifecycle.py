@@ -13,6 +13,7 @@ in the block is recorded as FAILED with its message and re-raised as `JobError`,
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -72,6 +73,8 @@ class JobRun:
             return False
         message = f"{type(exc).__name__}: {exc}"
         self.audit.finish(FAILED, message)
+        self.event("failed", logging.ERROR, error=message,
+                   traceback="".join(traceback.format_exception(exc_type, exc, tb)))
         try:
             write_audit(self.spark, self.cfg, self.audit)
         except Exception as audit_err:  # noqa: BLE001 - the job's own error is what must reach the caller

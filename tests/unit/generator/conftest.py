@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.unit.generator.testkit import run_batch
 
 # A short window (2 months) so that many stays are still running at batch 1's as-of date and an update

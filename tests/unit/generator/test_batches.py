@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.unit.generator.testkit import data_files, read_resources, run_batch
-
 from generator.runner import JobSpec, picked_for_update, plan_tasks
+from tests.unit.generator.testkit import data_files, read_resources, run_batch
 
 
 def _files(root) -> dict[str, bytes]:

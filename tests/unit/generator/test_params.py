@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.generator.testkit import generator_config
 from pydantic import ValidationError
 
 from generator.params import (
@@ -13,6 +12,7 @@ from generator.params import (
     los_distribution,
     solve_hai_per_exposure_day,
 )
+from tests.unit.generator.testkit import generator_config
 
 
 def test_los_distribution_has_the_requested_mean_and_respects_the_cap():

@@ -6,8 +6,9 @@ import json
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
-from tests.unit.generator.testkit import data_files, read_bytes, read_resources, run_batch
 from pydantic import ValidationError
+
+from tests.unit.generator.testkit import data_files, read_bytes, read_resources, run_batch
 
 
 def _invalid(resources: list[dict]) -> list[str]:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytest
+
 from tests.unit.generator.testkit import day, read_resources, run_batch
 
 INFECTIONS = {"91302008", "233604007", "68566005", "128045006", "186431008", "433202001"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.unit.generator.testkit import read_resources
 from typer.testing import CliRunner
 
 from fhirpulse.cli import app
+from tests.unit.generator.testkit import read_resources
 
 
 def test_cli_writes_ndjson_and_a_summary_next_to_it(tmp_path):

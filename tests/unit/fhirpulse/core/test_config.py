@@ -48,3 +48,28 @@ def test_invalid_json_names_line(tmp_path):
     bad.write_text('{"env": "x",\n  oops}')
     with pytest.raises(ConfigError, match=r"bad.json: line 2"):
         load_config(path=bad)
+
+
+def test_every_layer_has_its_own_section_and_audit_table():
+    cfg = load_config("local")
+    assert [cfg.layer(name).audit_table for name in ("bronze", "silver", "gold")] == ["audit"] * 3
+    with pytest.raises(ConfigError, match="unknown layer 'platinum'"):
+        cfg.layer("platinum")
+
+
+def test_generator_codes_are_validated_against_the_terminology():
+    data = _local_data()
+    data["generator"]["discharge_disposition_weights"] = {"home": 1, "exp": 1}  # 'exp' only for deaths
+    with pytest.raises(ConfigError, match=r"generator\.discharge_disposition_weights: .*unknown alive.*'exp'"):
+        parse_config(data)
+    data = _local_data()
+    data["generator"]["comorbidity_prevalence"] = {"gout": 0.1}
+    with pytest.raises(ConfigError, match=r"generator\.comorbidity_prevalence: .*unknown comorbidities.*'gout'"):
+        parse_config(data)
+
+
+def test_with_endpoint_replaces_only_the_endpoint():
+    cfg = load_config("local")
+    bound = cfg.with_endpoint("http://127.0.0.1:5000")
+    assert bound.aws.endpoint_url == "http://127.0.0.1:5000" and cfg.aws.endpoint_url == "stack"
+    assert bound.model_dump(exclude={"aws"}) == cfg.model_dump(exclude={"aws"})

@@ -1,0 +1,36 @@
+"""The job lifecycle every layer shares, on the real stack: audit rows in the layer's own audit table."""
+
+from __future__ import annotations
+
+import pytest
+
+from spark_jobs.lake import hudi
+from spark_jobs.lake.audit import audit_table
+from spark_jobs.lake.lifecycle import FAILED, NOTHING_NEW, SUCCEEDED, JobError, JobRun
+
+pytestmark = pytest.mark.integration
+
+
+def _audit_rows(spark, cfg, layer: str) -> dict[str, tuple]:
+    rows = hudi.read(spark, cfg, audit_table(cfg, layer)).collect()
+    return {r.run_id: (r.layer, r.status, r.rows_out, r.error) for r in rows}
+
+
+def test_a_run_that_fails_is_audited_in_its_layer_and_raises_naming_the_run(cfg, lake_spark):
+    run = JobRun(cfg, "gold", lambda: lake_spark)
+    with pytest.raises(JobError, match=r"gold run gold-\S+ failed: ValueError: no stays") as raised, run:
+        run.audit.rows_out = 3
+        raise ValueError("no stays")
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert _audit_rows(lake_spark, cfg, "gold")[run.run_id] == ("gold", FAILED, 3, "ValueError: no stays")
+
+
+def test_runs_that_end_normally_are_succeeded_or_what_they_said(cfg, lake_spark):
+    with JobRun(cfg, "silver", lambda: lake_spark) as done:
+        done.audit.rows_out = 7
+    with JobRun(cfg, "silver", lambda: lake_spark) as idle:
+        idle.finish(NOTHING_NEW)
+    rows = _audit_rows(lake_spark, cfg, "silver")
+    assert rows[done.run_id] == ("silver", SUCCEEDED, 7, None)
+    assert rows[idle.run_id] == ("silver", NOTHING_NEW, 0, None)
+    assert all(run_id.startswith("silver-") for run_id in rows)
