@@ -222,6 +222,9 @@ def test_unsupported_function_names_construct_and_location():
     (columns(col("a", "contained.id")), UnsupportedViewError, "contained resources"),
     (columns(col("a", "gender.foo")), UnsupportedViewError, "member 'foo' of primitive type 'code'"),
     (columns(col("a", "name.family < 3")), ViewDefinitionError, "cannot compare string with integer"),
+    (columns(col("a", "name.first(1)")), ViewDefinitionError, r"first\(\) takes 0 argument\(s\), got 1"),
+    (columns(col("a", "deceased.first()")), UnsupportedViewError,
+     r"first\(\) on choice element 'deceased\[x\]' without ofType\(\)"),
 ])
 def test_invalid_or_unsupported_views_fail_clearly(view, error, message):
     with pytest.raises(error, match=message):

@@ -10,7 +10,7 @@ import pytest
 
 from spark_jobs.sof.suite import rows_match, run_suite, suite_files
 
-SUITE_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "fhir-samples" / "sql-on-fhir-v2-tests"
+SUITE_DIR = Path(__file__).resolve().parents[4].parent / "shared" / "fhir-samples" / "sql-on-fhir-v2-tests"
 MIN_PASSED = 120
 
 # Suite tests the engine does not pass yet, by id, each with the reason. Empty: all 134 pass. A test

@@ -11,7 +11,7 @@ import pytest
 from spark_jobs.sof import compile_view
 from spark_jobs.sof.sources import read_ndjson
 
-VIEW = Path(__file__).resolve().parents[3] / "config" / "views" / "patient.json"
+VIEW = Path(__file__).resolve().parents[4] / "config" / "views" / "patient.json"
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 GEO = "http://hl7.org/fhir/StructureDefinition/geolocation"
 
