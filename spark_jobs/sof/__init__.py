@@ -6,7 +6,7 @@
 Modules: `fhirpath` (tokenizer + recursive-descent parser -> AST), `model` (FHIR structure from the
 fhir.resources R4B models), `schema` (the minimal from_json schema a view needs), `compiler` (FHIRPath
 AST -> Spark Columns; functions in one registry, `compiler.functions`), `view` (ViewDefinition -> one
-projection) with `scope`, `select`, `columns`, `repeat` and `rows`, `suite` (official test-suite runner),
+projection) with `scope`, `selection`, `columns`, `repeat` and `rows`, `suite` (official test-suite runner),
 `sources` (NDJSON / in-memory resources -> bronze-shaped frames).
 
 Semantics worth knowing:

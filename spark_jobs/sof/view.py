@@ -6,7 +6,7 @@ array<struct<view columns>> built with higher-order functions (forEach = `transf
 cross product, unionAll = `concat`), exploded once with `inline`. A view without forEach/unionAll needs
 no explode at all. No joins, no shuffles, no Python UDFs: the work scales with the data like a `select`.
 
-Modules: `scope` (resource and constants), `select` (the select tree), `columns`, `repeat`, `rows`.
+Modules: `scope` (resource and constants), `selection` (the select tree), `columns`, `repeat`, `rows`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from spark_jobs.sof.repeat import REPEAT_MAX_DEPTH
 from spark_jobs.sof.rows import Rows, ViewColumn, cross
 from spark_jobs.sof.schema import SchemaTree
 from spark_jobs.sof.scope import ROOT, ViewScope
-from spark_jobs.sof.select import SelectCompiler
+from spark_jobs.sof.selection import SelectCompiler
 
 __all__ = ["CompiledView", "ViewColumn", "compile_view", "load_view", "run_view"]
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from fhirpulse.core.config import REPO_ROOT
 from spark_jobs.sof import compile_view
 from spark_jobs.sof.sources import read_ndjson
 
-VIEW = Path(__file__).resolve().parents[4] / "config" / "views" / "patient.json"
+VIEW = REPO_ROOT / "config" / "views" / "patient.json"
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 GEO = "http://hl7.org/fhir/StructureDefinition/geolocation"
 
