@@ -15,6 +15,7 @@ LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 ADMIT_SOURCE = "http://terminology.hl7.org/CodeSystem/admit-source"
+ACT_PRIORITY = "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
 DISCHARGE_DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
 DIAGNOSIS_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -47,6 +48,8 @@ DISCHARGE_DISPOSITIONS = {
 }
 # Every disposition but 'exp' (expired), which only in-hospital deaths get.
 ALIVE_DISCHARGE_DISPOSITIONS = frozenset(DISCHARGE_DISPOSITIONS) - {"exp"}
+# Encounter.priority of admissions: emergency or elective (planned).
+ADMISSION_PRIORITIES = {"EM": "emergency", "EL": "elective"}
 ADMIT_SOURCES = {"emd": "From accident/emergency department", "gp": "General Practitioner referral"}
 
 
@@ -91,7 +94,7 @@ PNEUMONIA = Concept("233604007", "Pneumonia (disorder)")
 URINARY_TRACT_INFECTION = Concept("68566005", "Urinary tract infectious disease (disorder)")
 CELLULITIS = Concept("128045006", "Cellulitis (disorder)")
 C_DIFFICILE_INFECTION = Concept("186431008", "Clostridioides difficile infection (disorder)")
-SURGICAL_SITE_INFECTION = Concept("433202001", "Surgical site infection (disorder)")
+BACTERIAL_INFECTION = Concept("87628006", "Bacterial infectious disease (disorder)")
 
 # Infections present on admission: the admission's reason, onset on hospital day 1.
 POA_INFECTIONS: tuple[tuple[Concept, float], ...] = (
@@ -100,10 +103,36 @@ POA_INFECTIONS: tuple[tuple[Concept, float], ...] = (
 # Hospital-acquired infections (roughly the NHSN mix): onset on hospital day >= 3.
 HOSPITAL_ACQUIRED_INFECTIONS: tuple[tuple[Concept, float], ...] = (
     (PNEUMONIA, 0.25), (URINARY_TRACT_INFECTION, 0.25), (C_DIFFICILE_INFECTION, 0.20), (SEPSIS, 0.15),
-    (SURGICAL_SITE_INFECTION, 0.15),
+    (BACTERIAL_INFECTION, 0.15),
 )
-# The code list a KPI needs to find infections; whether one is hospital-acquired depends on its onset only.
+# The infections the generator emits; whether one is hospital-acquired depends on its onset only.
 INFECTION_CODES = frozenset(c.code for c, _ in POA_INFECTIONS + HOSPITAL_ACQUIRED_INFECTIONS)
+
+# --- Gold KPI value sets (docs/kpis.md); GoldConfig's defaults, so a deployment can change them in config.
+INPATIENT_CLASS = "IMP"  # v3-ActCode
+# Infection Conditions the hospital-acquired-infection KPI counts (SNOMED CT).
+HAI_INFECTION_CODES = (
+    "91302008",   # sepsis
+    "10001005",   # bacterial sepsis
+    "76571007",   # septic shock
+    "5758002",    # bacteremia
+    "233604007",  # pneumonia
+    "68566005",   # urinary tract infectious disease
+    "301011002",  # Escherichia coli urinary tract infection
+    "197927001",  # recurrent urinary tract infection
+    "38822007",   # cystitis
+    "128045006",  # cellulitis
+    "186431008",  # Clostridioides difficile infection
+    "87628006",   # bacterial infectious disease
+)
+# Discharge dispositions meaning death: HL7 discharge-disposition `exp`, NUBC 20 (expired), 40/41/42
+# (expired at home / in a facility / place unknown, hospice claims).
+DEATH_DISPOSITIONS = ("exp", "20", "40", "41", "42")
+# Discharges that are no index for 30-day readmission: against medical advice (HL7 `aadvice`, NUBC 07) and
+# `hosp` / NUBC 02 (the transfer to another hospital the measure excludes).
+READMISSION_EXCLUDED_DISPOSITIONS = ("aadvice", "07", "hosp", "02")
+# Encounter.priority codes (v3-ActPriority) of planned admissions, which do not count as readmissions.
+ELECTIVE_PRIORITIES = ("EL",)
 
 # Non-infectious admission diagnoses.
 ADMISSION_DIAGNOSES: tuple[Diagnosis, ...] = (

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from fhirpulse.core.terminology import (
     ACT_CODE,
+    ACT_PRIORITY,
+    ADMISSION_PRIORITIES,
     ADMIT_SOURCE,
     ADMIT_SOURCES,
     BLOOD_PRESSURE_PANEL,
@@ -64,6 +66,7 @@ def snomed(concept: Concept) -> dict:
 _CLASSES = {code: {"system": ACT_CODE, "code": code, "display": display} for code, display in ENCOUNTER_CLASSES.items()}
 _DISPOSITIONS = {code: _codeable(DISCHARGE_DISPOSITION, code, display) for code, display in DISCHARGE_DISPOSITIONS.items()}
 _ADMIT_SOURCES = {code: _codeable(ADMIT_SOURCE, code, display) for code, display in ADMIT_SOURCES.items()}
+_PRIORITIES = {code: _codeable(ACT_PRIORITY, code, display) for code, display in ADMISSION_PRIORITIES.items()}
 _ADMISSION_DIAGNOSIS_ROLE = _codeable(DIAGNOSIS_ROLE, "AD", "Admission diagnosis")
 _CHIEF_COMPLAINT_ROLE = _codeable(DIAGNOSIS_ROLE, "CC", "Chief complaint")
 _CLINICAL = {
@@ -147,6 +150,7 @@ def inpatient_encounter(stay: Stay, subject: dict, hospital: Hospital, finished:
         "status": "finished" if finished else "in-progress",
         "class": _CLASSES["IMP"],
         "type": [snomed(EMERGENCY_ADMISSION if stay.emergency else ELECTIVE_ADMISSION)],
+        "priority": _PRIORITIES["EM" if stay.emergency else "EL"],
         "subject": subject,
         "period": period,
         "reasonCode": [snomed(stay.reason)],

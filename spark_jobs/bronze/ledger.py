@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from fhirpulse.core import aws
 from fhirpulse.core.config import Config
 from spark_jobs.bronze.sources import RawObject
+from spark_jobs.lake.checkpoints import CHECKPOINT_VERSION
 
 PENDING, COMMITTED, FAILED = "PENDING", "COMMITTED", "FAILED"
 
@@ -100,11 +101,12 @@ class Ledger:
         )
 
     def items(self) -> list[dict]:
-        """Every ledger item (paginated scan), plain values; for tests, audits and the CLI."""
+        """Every file's ledger item (paginated scan), plain values; for tests, audits and the CLI."""
         out = []
         for page in self.ddb.get_paginator("scan").paginate(TableName=self.table):
             for item in page["Items"]:
-                out.append({k: _plain(v) for k, v in item.items()})
+                if item["content_version"]["S"] != CHECKPOINT_VERSION:  # other jobs' checkpoints share the table
+                    out.append({k: _plain(v) for k, v in item.items()})
         return sorted(out, key=lambda i: (i["object_key"], i["content_version"]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ AUDIT_SCHEMA = T.StructType([
     T.StructField("quarantined", T.LongType(), False),
     T.StructField("tables", T.StringType(), True),
     T.StructField("error", T.StringType(), True),
+    T.StructField("details", T.StringType(), True),  # JSON: what the layer counts beyond the columns above
 ])
 
 
@@ -46,6 +48,7 @@ class AuditRecord:
     tables: list[str] = field(default_factory=list)
     error: str | None = None
     ended_at: datetime | None = None
+    details: dict = field(default_factory=dict)
 
     def finish(self, status: str, error: str | None = None) -> AuditRecord:
         self.status, self.error, self.ended_at = status, error, datetime.now(UTC)
@@ -60,7 +63,7 @@ class AuditRecord:
         return (self.run_id, self.layer, self.status, self.started_at,
                 self.ended_at or datetime.now(UTC), self.duration_s, self.files,
                 self.records_in, self.rows_out, self.quarantined, ",".join(sorted(self.tables)) or None,
-                self.error)
+                self.error, json.dumps(self.details, sort_keys=True, default=str) if self.details else None)
 
 
 def audit_table(cfg: Config, layer: str) -> hudi.HudiTable:

@@ -195,6 +195,31 @@ def read(spark, cfg: Config, table: HudiTable):
     return spark.read.format("hudi").load(path)
 
 
+HOODIE_META_COLUMNS = ("_hoodie_commit_time", "_hoodie_commit_seqno", "_hoodie_record_key",
+                       "_hoodie_partition_path", "_hoodie_file_name")
+
+
+def read_changes(spark, cfg: Config, table: HudiTable, since: str | None, until: str) -> DataFrame:
+    """Rows written by the table's commits in (since, until]: a Hudi incremental query, or the whole snapshot
+    as of `until` when `since` is None. Where the cleaner already removed files of commits after `since`,
+    Hudi falls back to a full scan of the range (no change is missed)."""
+    path = table.path(cfg)
+    spark.catalog.refreshByPath(path)
+    if since is None:
+        return spark.read.format("hudi").option("as.of.instant", until).load(path)
+    return (spark.read.format("hudi")
+            .option("hoodie.datasource.query.type", "incremental")
+            .option("hoodie.datasource.read.begin.instanttime", since)
+            .option("hoodie.datasource.read.end.instanttime", until)
+            .option("hoodie.datasource.read.incr.fallback.fulltablescan.enable", "true")
+            .load(path))
+
+
+def delete_rows(rows: DataFrame, cfg: Config, table: HudiTable, commit_metadata: dict[str, str] | None = None) -> None:
+    """Delete these rows (as read from the table: Hudi's meta columns are dropped) by their record key."""
+    write(rows.drop(*HOODIE_META_COLUMNS), cfg, table, "delete", commit_metadata)
+
+
 def _timeline(spark, path: str, pattern: str) -> list[str]:
     """Completed instants of a table (file names under .hoodie matching `pattern`), oldest first."""
     jvm = spark.sparkContext._jvm

@@ -12,6 +12,7 @@ Modules: `scope` (resource and constants), `selection` (the select tree), `colum
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,14 +49,17 @@ class CompiledView:
     def output_schema(self) -> T.StructType:
         return self.rows.struct_type
 
-    def apply(self, resources: DataFrame) -> DataFrame:
+    def apply(self, resources: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
+        """The view's rows; `keep` names columns of `resources` carried along in front of the view's own
+        (e.g. bronze's `last_updated`, which silver keeps next to every row)."""
+        kept = [F.col(name) for name in keep]
         parsed = (resources.where(F.col("resource_type") == F.lit(self.resource))
-                  .select(F.from_json(F.col("raw_json"), self.schema).alias(ROOT)))
+                  .select(*kept, F.from_json(F.col("raw_json"), self.schema).alias(ROOT)))
         if self.where is not None:
             parsed = parsed.where(self.where)
         if self.rows.one is not None:
-            return parsed.select(*self.rows.named_values())
-        return parsed.select(F.inline(self.rows.many))  # struct fields are the view's columns, in order
+            return parsed.select(*kept, *self.rows.named_values())
+        return parsed.select(*kept, F.inline(self.rows.many))  # struct fields are the view's columns
 
 
 def load_view(view: dict | str | Path) -> dict:

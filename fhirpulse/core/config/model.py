@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import Field, field_validator
 
+from fhirpulse.core import terminology
 from fhirpulse.core.config.fields import GlueName, ResourceName, S3Bucket, S3Prefix, Strict
 from fhirpulse.core.config.generator import GeneratorConfig
 from fhirpulse.core.errors import ConfigError
@@ -101,11 +104,25 @@ class BronzeConfig(LayerConfig):
 
 
 class SilverConfig(LayerConfig):
-    pass
+    views_dir: str = Field(
+        default="config/views",
+        description="Folder of the silver ViewDefinitions, one table per file named by the view's `name` "
+        "(each needs an `id` column); relative to the checkout, or absolute.")
 
 
 class GoldConfig(LayerConfig):
-    pass
+    """KPI parameters (docs/kpis.md defines each KPI); the defaults are the documented definitions."""
+
+    stays_table: GlueName = "stays"
+    kpi_table: GlueName = "kpi_monthly"
+    measurement_period_end: date | None = Field(
+        default=None, description="Readmission censoring: index stays must end >= window days before this "
+        "date (UTC midnight); null = the newest stay end in the data.")
+    readmission_window_days: int = Field(default=30, ge=1, le=365)
+    hai_infection_codes: tuple[str, ...] = Field(default=terminology.HAI_INFECTION_CODES, min_length=1)
+    death_dispositions: tuple[str, ...] = terminology.DEATH_DISPOSITIONS
+    readmission_excluded_dispositions: tuple[str, ...] = terminology.READMISSION_EXCLUDED_DISPOSITIONS
+    elective_priorities: tuple[str, ...] = terminology.ELECTIVE_PRIORITIES
 
 
 class Config(Strict):

@@ -7,7 +7,7 @@ from statistics import mean
 
 from tests.unit.generator.testkit import day, instant, read_resources
 
-INFECTIONS = {"91302008", "233604007", "68566005", "128045006", "186431008", "433202001"}
+INFECTIONS = {"91302008", "233604007", "68566005", "128045006", "186431008", "87628006"}
 
 
 def _by_patient(encounters):

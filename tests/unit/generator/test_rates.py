@@ -15,7 +15,7 @@ import pytest
 
 from tests.unit.generator.testkit import day, read_resources, run_batch
 
-INFECTIONS = {"91302008", "233604007", "68566005", "128045006", "186431008", "433202001"}
+INFECTIONS = {"91302008", "233604007", "68566005", "128045006", "186431008", "87628006"}
 ALTERNATIVE = {"in_hospital_death_probability": 0.08, "hai_probability": 0.10, "poa_infection_probability": 0.25,
                "readmission_probability": 0.25, "los_mean_days": 7.0, "admissions_per_patient": 1.5}
 
