@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fhirpulse.cli import demo, deps, generate, run, stack, views
+from fhirpulse.cli import demo, deps, generate, kpis, run, stack, views
 
 app = typer.Typer(
     name="fhirpulse",
@@ -17,4 +17,5 @@ app.add_typer(deps.app, name="deps")
 app.add_typer(run.app, name="run")
 app.add_typer(views.app, name="views")
 app.command("generate")(generate.generate)
+app.command("kpis")(kpis.kpis)
 app.command("demo")(demo.demo)

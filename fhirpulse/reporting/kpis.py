@@ -1,0 +1,54 @@
+"""KPI summaries from the gold KPI table: sums of numerators and denominators, then the rates.
+
+The KPI table holds counts by month x hospital x age band, so every roll-up here is exact; rates are
+computed from the summed counts (never averaged), `None` when the denominator is 0.
+"""
+
+from __future__ import annotations
+
+from fhirpulse.core.config import Config
+
+# `--by` choice -> the KPI table's column
+GROUPINGS = {"month": "discharge_month", "hospital": "hospital_id", "age_band": "age_band"}
+SUMMED = ("stays", "deaths", "readmission_index", "readmissions", "hai_denominator", "hai_stays", "los_days_sum")
+KPI_KEYS = ("stays", "deaths", "mortality_rate", "readmission_index", "readmissions", "readmission_rate",
+            "hai_denominator", "hai_stays", "hai_rate", "alos_days")
+
+
+def kpi_sql(cfg: Config, by: str | None = None) -> str:
+    table = f"{cfg.trino.catalog}.{cfg.glue.gold_database}.{cfg.gold.kpi_table}"
+    sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in SUMMED)
+    if by is None:
+        return f"SELECT {sums} FROM {table}"
+    column = GROUPINGS[by]
+    return f"SELECT {column} AS {by}, {sums} FROM {table} GROUP BY {column} ORDER BY {column}"
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def summarize(sums: dict) -> dict:
+    """The KPI object (KPI_KEYS, in that order) from summed counts."""
+    return {
+        "stays": int(sums["stays"]), "deaths": int(sums["deaths"]),
+        "mortality_rate": _ratio(sums["deaths"], sums["stays"]),
+        "readmission_index": int(sums["readmission_index"]), "readmissions": int(sums["readmissions"]),
+        "readmission_rate": _ratio(sums["readmissions"], sums["readmission_index"]),
+        "hai_denominator": int(sums["hai_denominator"]), "hai_stays": int(sums["hai_stays"]),
+        "hai_rate": _ratio(sums["hai_stays"], sums["hai_denominator"]),
+        "alos_days": _ratio(float(sums["los_days_sum"]), sums["stays"]),
+    }
+
+
+def query_kpis(cfg: Config, trino_url: str, by: str | None = None) -> list[dict]:
+    """One summary (no `by`), or one per group with the group's value first."""
+    from fhirpulse.stack.sql import trino_query
+
+    columns, rows = trino_query(trino_url, cfg.trino.catalog, kpi_sql(cfg, by), user="fhirpulse-kpis")
+    out = []
+    for row in rows:
+        record = dict(zip(columns, row, strict=True))
+        summary = summarize(record)
+        out.append(({by: record[by]} | summary) if by else summary)
+    return out

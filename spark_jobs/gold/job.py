@@ -1,0 +1,160 @@
+"""The gold job: silver encounters, patients, conditions, organizations -> stays with KPI flags, and KPI tables.
+
+Incremental: only the patients whose silver rows changed since the last run are recomputed, plus those whose
+stays enter or leave the readmission censoring window when the measurement end moves; a change of the
+organizations (hospital resolution) recomputes everyone. Their stay rows are upserted and their vanished
+stays deleted; the KPI table (month x hospital x age band, numerators and denominators) is then rebuilt from
+the stays table, which is small. `--full` recomputes every patient and gives the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from fhirpulse.core.config import Config
+from spark_jobs.gold.stays import KPI_KEYS, inpatient_stays, kpi_groups, measurement_end, stay_facts
+from spark_jobs.lake import hudi
+from spark_jobs.lake.audit import AuditRecord
+from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
+from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
+from spark_jobs.silver.job import silver_table
+
+LAYER = "gold"
+SOURCES = ("encounter", "patient", "condition", "organization")
+# The silver columns gold reads, so that an absent table can stand in as an empty frame.
+_SOURCE_COLUMNS = {
+    "patient": "id string, birth_date string, deceased_date_time string",
+    "condition": "id string, patient_id string, code_system string, code string, onset string",
+    "organization": "id string, identifier_system string, identifier_value string",
+}
+
+
+def stays_table(cfg: Config) -> hudi.HudiTable:
+    return hudi.HudiTable(LAYER, cfg.gold.stays_table, record_key=["encounter_id"], precombine="_computed_at")
+
+
+def kpi_table(cfg: Config) -> hudi.HudiTable:
+    return hudi.HudiTable(LAYER, cfg.gold.kpi_table, record_key=KPI_KEYS, precombine="_computed_at")
+
+
+def _latest_instants(spark: SparkSession, cfg: Config) -> dict[str, str]:
+    out = {}
+    for name in SOURCES:
+        commits = hudi.completed_commits(spark, cfg, silver_table(name))
+        if commits:
+            out[name] = commits[-1]
+    return out
+
+
+def _snapshot(spark: SparkSession, cfg: Config, name: str, instants: dict[str, str]) -> DataFrame:
+    if name in instants:
+        return hudi.read_changes(spark, cfg, silver_table(name), None, instants[name])
+    return spark.createDataFrame([], _SOURCE_COLUMNS[name])
+
+
+def _touched_patients(run: JobRun, since: dict[str, str], instants: dict[str, str]) -> DataFrame:
+    """Ids of the patients whose encounter, condition or patient rows changed after `since`."""
+    spark, cfg = run.spark, run.cfg
+    parts = []
+    for name, column in (("encounter", "patient_id"), ("condition", "patient_id"), ("patient", "id")):
+        if name in instants and since.get(name) != instants[name]:
+            changed = hudi.read_changes(spark, cfg, silver_table(name), since.get(name), instants[name])
+            parts.append(changed.select(F.col(column).alias("patient_id")))
+    if not parts:
+        return spark.createDataFrame([], "patient_id string")
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out.where(F.col("patient_id").isNotNull()).distinct()
+
+
+def _censoring_moved(encounters: DataFrame, old_end: str | None, new_end: datetime | None,
+                     window_days: int) -> DataFrame:
+    """Patients with a stay ending between the old and the new censoring cutoff (their index flag may change)."""
+    if old_end is None or new_end is None:
+        return encounters.select("patient_id").where(F.lit(False))
+    bounds = sorted([datetime.fromisoformat(old_end), new_end])
+    low, high = (F.lit(b).cast("timestamp") - F.expr(f"INTERVAL {window_days} DAYS") for b in bounds)
+    return encounters.where((F.col("end_ts") > low) & (F.col("end_ts") <= high)).select("patient_id")
+
+
+def _replace(run: JobRun, table: hudi.HudiTable, rows: DataFrame, scope: DataFrame | None, on: str) -> tuple[int, int]:
+    """Upsert `rows`; delete the table's rows within `scope` (rows whose `on` is in it; all when None) that
+    `rows` no longer has. Returns (written, deleted)."""
+    spark, cfg = run.spark, run.cfg
+    existed = bool(hudi.completed_commits(spark, cfg, table))
+    written = rows.count()
+    if written:
+        hudi.write(rows, cfg, table, "upsert" if existed else "bulk_insert", {"run_id": run.run_id})
+    if not existed:
+        return written, 0
+    current = hudi.read(spark, cfg, table)
+    if scope is not None:
+        current = current.join(scope, on, "left_semi")
+    stale = current.join(rows.select(*table.record_key), list(table.record_key), "left_anti").persist()
+    removed = stale.count()
+    if removed:
+        hudi.delete_rows(stale, cfg, table, {"run_id": run.run_id})
+    stale.unpersist()
+    return written, removed
+
+
+def _stamp(rows: DataFrame, run: JobRun, computed_at: datetime) -> DataFrame:
+    return rows.withColumn("_run_id", F.lit(run.run_id)).withColumn("_computed_at", F.lit(computed_at))
+
+
+def refresh(run: JobRun, full: bool) -> dict | None:
+    spark, cfg = run.spark, run.cfg
+    instants = _latest_instants(spark, cfg)
+    checkpoint = {} if full else read_checkpoint(cfg, LAYER, cfg.gold.stays_table)
+    if "encounter" not in instants or checkpoint.get("silver") == instants:
+        return None
+    encounters = _snapshot(spark, cfg, "encounter", instants)
+    period_end = measurement_end(inpatient_stays(encounters), cfg.gold)
+    since = checkpoint.get("silver", {})
+    everyone = full or not since or since.get("organization") != instants.get("organization")
+    touched = None if everyone else _touched_patients(run, since, instants).unionByName(
+        _censoring_moved(encounters, checkpoint.get("period_end"), period_end, cfg.gold.readmission_window_days)
+    ).distinct().persist()
+    sources = {name: _snapshot(spark, cfg, name, instants) for name in ("patient", "condition", "organization")}
+    scoped = {"encounter": encounters, "condition": sources["condition"],
+              "patient": sources["patient"].withColumnRenamed("id", "patient_id")}
+    if touched is not None:
+        scoped = {name: df.join(touched, "patient_id", "left_semi") for name, df in scoped.items()}
+    computed_at = datetime.now(UTC)
+    facts = stay_facts(scoped["encounter"], scoped["patient"].withColumnRenamed("patient_id", "id"),
+                       scoped["condition"], sources["organization"], cfg.gold, period_end)
+    facts = _stamp(facts, run, computed_at).persist(StorageLevel.MEMORY_AND_DISK)
+    stays_written, stays_deleted = _replace(run, stays_table(cfg), facts, touched, "patient_id")
+    facts.unpersist()
+    groups = _stamp(kpi_groups(hudi.read(spark, cfg, stays_table(cfg))), run, computed_at).persist()
+    groups_written, groups_deleted = _replace(run, kpi_table(cfg), groups, None, KPI_KEYS[0])
+    groups.unpersist()
+    write_checkpoint(cfg, LAYER, cfg.gold.stays_table, {
+        "silver": instants, "period_end": period_end.isoformat() if period_end else None}, run.run_id)
+    outcome = {"patients": "all" if touched is None else touched.count(), "stays_written": stays_written,
+               "stays_deleted": stays_deleted, "kpi_groups": groups_written, "kpi_groups_deleted": groups_deleted,
+               "measurement_end": period_end.isoformat() if period_end else None, "silver": instants}
+    if touched is not None:
+        touched.unpersist()
+    run.event("refreshed", **outcome)
+    return outcome
+
+
+def run_gold(cfg: Config, session: Callable[[], SparkSession], full: bool = False,
+             run_id: str | None = None) -> AuditRecord:
+    """Recompute the stays of the patients silver changed (everyone with `full`) and the KPI table."""
+    with JobRun(cfg, LAYER, session, run_id) as run:
+        outcome = refresh(run, full)
+        if outcome is None:
+            run.finish(NOTHING_NEW)
+        else:
+            run.audit.rows_out = outcome["stays_written"]
+            run.audit.tables = [cfg.gold.stays_table, cfg.gold.kpi_table]
+            run.audit.details = {"full": full, **outcome}
+    return run.audit

@@ -1,0 +1,172 @@
+"""The generic silver job: every ViewDefinition in `silver.views_dir` -> one Hudi table in the silver database.
+
+Per view, incremental on the bronze table of the view's resource type:
+  1. read what bronze committed since the view's checkpoint (a Hudi incremental query; all of it with --full);
+  2. run the view over it, add the view's named transformations, a row key and the data-quality flags;
+  3. upsert the rows, then delete the table's rows of the same resources that the new rows no longer have
+     (an updated resource with fewer `forEach` repeats, or one that left the view's `where`);
+  4. move the checkpoint to the bronze commit read up to.
+A crash before 4 makes the next run read the same changes again; steps 3 are idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from fhirpulse.core.config import REPO_ROOT, Config
+from fhirpulse.core.config.fields import GlueName
+from spark_jobs.bronze.job import resource_table
+from spark_jobs.lake import hudi
+from spark_jobs.lake.audit import AuditRecord
+from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
+from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
+from spark_jobs.silver import transforms
+from spark_jobs.sof import CompiledView, ViewDefinitionError, compile_view
+
+LAYER = "silver"
+PATIENT_VIEW = "patient"
+# What silver keeps from bronze next to every row.
+_BRONZE_KEEP = {"last_updated": "_last_updated", "_hoodie_commit_time": "_bronze_commit"}
+# Named transformations per view, for what a ViewDefinition cannot express.
+VIEW_TRANSFORMS: dict[str, list[Callable[[DataFrame], DataFrame]]] = {
+    "encounter": [transforms.with_encounter_times,
+                  partial(transforms.with_conditional_reference, reference="service_provider_reference",
+                          target="service_provider_identifier")],
+}
+
+
+@dataclass(frozen=True)
+class SilverView:
+    name: str
+    path: Path
+    definition: dict
+
+    @property
+    def resource(self) -> str:
+        return self.definition["resource"]
+
+
+def views_dir(cfg: Config) -> Path:
+    path = Path(cfg.silver.views_dir)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def load_views(folder: Path) -> list[SilverView]:
+    """Every `*.json` ViewDefinition in `folder`, the patient view first (the others check patient ids)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    views = []
+    for path in sorted(folder.glob("*.json")):
+        definition = json.loads(path.read_text())
+        name = definition.get("name")
+        try:
+            TypeAdapter(GlueName).validate_python(name)
+        except ValidationError:
+            raise ViewDefinitionError(f"{path}: `name` must be a table name (lowercase, digits, _), "
+                                      f"got {name!r}") from None
+        views.append(SilverView(name, path, definition))
+    names = [v.name for v in views]
+    if len(set(names)) != len(names):
+        raise ViewDefinitionError(f"{folder}: two views share a name: {sorted(names)}")
+    return sorted(views, key=lambda v: (v.name != PATIENT_VIEW, v.name))
+
+
+def silver_table(name: str) -> hudi.HudiTable:
+    return hudi.HudiTable(LAYER, name, record_key=["_row_key"], precombine="_bronze_commit")
+
+
+def view_rows(compiled: CompiledView, view_name: str, bronze: DataFrame, run_id: str,
+              patient_ids: DataFrame | None) -> DataFrame:
+    """Bronze rows -> the silver table's rows: the view, its transformations, row key, flags, run id."""
+    source = bronze.select("resource_type", "raw_json", *[F.col(b).alias(s) for b, s in _BRONZE_KEEP.items()])
+    rows = compiled.apply(source, keep=list(_BRONZE_KEEP.values()))
+    columns = [c.name for c in compiled.columns]
+    if "id" not in columns:
+        raise ViewDefinitionError(f"silver view '{view_name}' needs an `id` column (getResourceKey())")
+    for transform in VIEW_TRANSFORMS.get(view_name, []):
+        rows = transform(rows)
+    rows = transforms.with_row_key(rows, "id", columns, one_per_resource=compiled.rows.one is not None)
+    return transforms.with_quality_flags(rows, view_name, patient_ids).withColumn("_run_id", F.lit(run_id))
+
+
+def _patient_ids(spark: SparkSession, cfg: Config) -> DataFrame | None:
+    table = silver_table(PATIENT_VIEW)
+    return hudi.read(spark, cfg, table).select("id") if hudi.completed_commits(spark, cfg, table) else None
+
+
+def _replace(run: JobRun, table: hudi.HudiTable, rows: DataFrame, changed_ids: DataFrame | None,
+             metadata: dict[str, str]) -> tuple[int, int]:
+    """Upsert `rows`, then delete the table's rows of `changed_ids` (all rows when None) that `rows` lacks."""
+    spark, cfg = run.spark, run.cfg
+    existed = bool(hudi.completed_commits(spark, cfg, table))
+    written = rows.count()
+    if written:
+        hudi.write(rows, cfg, table, "upsert" if existed else "bulk_insert", metadata)
+    if not existed:
+        return written, 0
+    current = hudi.read(spark, cfg, table)
+    if changed_ids is not None:
+        current = current.join(changed_ids, "id", "left_semi")
+    stale = current.join(rows.select("_row_key"), "_row_key", "left_anti").persist()
+    removed = stale.count()
+    if removed:
+        hudi.delete_rows(stale, cfg, table, metadata)
+    stale.unpersist()
+    return written, removed
+
+
+def refresh_view(run: JobRun, view: SilverView, full: bool) -> dict | None:
+    """Bring one silver table up to its bronze table's newest commit; None when there was nothing to do."""
+    spark, cfg = run.spark, run.cfg
+    source = resource_table(view.resource)
+    commits = hudi.completed_commits(spark, cfg, source)
+    since = None if full else read_checkpoint(cfg, LAYER, view.name).get("bronze")
+    if not commits or since == commits[-1]:
+        return None
+    until = commits[-1]
+    changed = hudi.read_changes(spark, cfg, source, since, until)
+    patient_ids = _patient_ids(spark, cfg) if view.name != PATIENT_VIEW else None
+    rows = view_rows(compile_view(view.definition), view.name, changed, run.run_id, patient_ids)
+    rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
+    changed_ids = None if since is None else changed.select("id").distinct()
+    written, removed = _replace(run, silver_table(view.name), rows, changed_ids,
+                                {"run_id": run.run_id, "bronze_until": until})
+    flags = {r["flag"]: r["count"] for r in rows.select(F.explode("dq_flags").alias("flag"))
+             .groupBy("flag").count().collect()}
+    rows.unpersist()
+    write_checkpoint(cfg, LAYER, view.name, {"bronze": until}, run.run_id)
+    run.event("table_refreshed", table=view.name, bronze_since=since, bronze_until=until, rows=written,
+              stale_deleted=removed, quality_flags=flags)
+    return {"rows": written, "stale_deleted": removed, "quality_flags": flags, "bronze_until": until}
+
+
+def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = False,
+               run_id: str | None = None) -> AuditRecord:
+    """Refresh every silver table from what bronze committed since its checkpoint (everything with
+    `full`). Returns the run's audit record; raises JobError when the run fails."""
+    views = load_views(views_dir(cfg))
+    with JobRun(cfg, LAYER, session, run_id) as run:
+        outcomes = {v.name: outcome for v in views if (outcome := refresh_view(run, v, full)) is not None}
+        run.audit.tables = sorted(outcomes)
+        run.audit.rows_out = sum(o["rows"] for o in outcomes.values())
+        run.audit.details = {"full": full, "tables": outcomes,
+                             "quality_flags": _total_flags(outcomes.values())}
+        if not outcomes:
+            run.finish(NOTHING_NEW)
+    return run.audit
+
+
+def _total_flags(outcomes) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for outcome in outcomes:
+        for flag, count in outcome["quality_flags"].items():
+            totals[flag] = totals.get(flag, 0) + count
+    return totals
