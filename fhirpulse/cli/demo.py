@@ -14,6 +14,7 @@ from rich.table import Table
 from fhirpulse import deps, stack
 from fhirpulse.cli.common import EnvOption, config_or_exit
 from fhirpulse.core.config import Config
+from fhirpulse.reporting.kpis import query_kpis
 from fhirpulse.stack import sql as sql_client
 from fhirpulse.stack.state import StackState
 
@@ -48,13 +49,32 @@ def _bronze_overview(state: StackState, cfg: Config) -> None:
                                           "ORDER BY started_at", db))
 
 
+def _run_layers(cfg: Config) -> None:
+    """Bronze, silver and gold in one Spark session, each printing its audit line."""
+    from spark_jobs.bronze.job import run_bronze
+    from spark_jobs.gold.job import run_gold
+    from spark_jobs.lake.session import build_session
+    from spark_jobs.silver.job import run_silver
+
+    spark = build_session(cfg, "fhirpulse-demo", deps.local_runtime())
+    steps = [("2. bronze: raw FHIR -> Hudi tables (ledger, quarantine, audit)", run_bronze),
+             ("3. silver: ViewDefinitions -> flat tables, incremental, data-quality flags", run_silver),
+             ("4. gold: stays with KPI flags, KPI table by month x hospital x age band", run_gold)]
+    for title, job in steps:
+        console.rule(title)
+        with console.status(f"running on Spark {cfg.spark.master}…"):
+            audit = job(cfg, lambda: spark)
+        console.print(f"{audit.layer} run {audit.run_id}: {audit.status}, {audit.records_in} records in, "
+                      f"{audit.rows_out} rows out, {audit.quarantined} quarantined, in {audit.duration_s:.0f}s")
+
+
 def demo(
     env: EnvOption = None,
     patients: Annotated[int, typer.Option("--patients", "-n", help="Synthetic patients to generate.")] = 300,
     seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 7,
     keep: Annotated[bool, typer.Option(help="Leave the stack running afterwards.")] = False,
 ) -> None:
-    """Generate FHIR R4 into the emulated S3, ingest it to bronze Hudi tables, and query them with Trino."""
+    """Generate FHIR R4 into the emulated S3, run bronze, silver and gold, and query the KPIs with Trino."""
     cfg = config_or_exit(env)
     started = time.monotonic()
     with console.status("starting the embedded stack (moto server, Trino 476)…"):
@@ -65,19 +85,13 @@ def demo(
         subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "--patients", str(patients),
                         "--seed", str(seed), "--out", "raw", "--env", cfg.env], check=True)
 
-        console.rule("2. bronze: raw FHIR -> Hudi tables (ledger, quarantine, audit)")
-        from spark_jobs.bronze.job import run_bronze
-        from spark_jobs.lake.session import build_session
-
         bound = cfg.with_endpoint(state.aws_endpoint_url)
-        with console.status(f"bronze job running on Spark {cfg.spark.master}…"):
-            audit = run_bronze(bound, lambda: build_session(bound, "fhirpulse-demo-bronze", deps.local_runtime()))
-        console.print(f"bronze run {audit.run_id}: {audit.status}, {audit.files} files, {audit.records_in} "
-                      f"records -> {audit.rows_out} bronze rows + {audit.quarantined} quarantined "
-                      f"in {audit.duration_s:.0f}s")
+        _run_layers(bound)
 
-        console.rule("3. Trino reads what Spark wrote, through the Glue catalog")
+        console.rule("5. Trino reads what Spark wrote, through the Glue catalog")
         _bronze_overview(state, cfg)
+        console.rule("6. the KPIs, from the gold tables through Trino (definitions: docs/kpis.md)")
+        _print_table("KPIs", ["kpi", "value"], [[k, v] for k, v in query_kpis(cfg, state.trino_url)[0].items()])
         console.print(f"done in {time.monotonic() - started:.0f}s")
     finally:
         if not keep:

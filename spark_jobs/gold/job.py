@@ -22,6 +22,7 @@ from spark_jobs.lake import hudi
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
+from spark_jobs.lake.replace import replace_rows, with_content_hash
 from spark_jobs.silver.job import silver_table
 
 LAYER = "gold"
@@ -83,29 +84,9 @@ def _censoring_moved(encounters: DataFrame, old_end: str | None, new_end: dateti
     return encounters.where((F.col("end_ts") > low) & (F.col("end_ts") <= high)).select("patient_id")
 
 
-def _replace(run: JobRun, table: hudi.HudiTable, rows: DataFrame, scope: DataFrame | None, on: str) -> tuple[int, int]:
-    """Upsert `rows`; delete the table's rows within `scope` (rows whose `on` is in it; all when None) that
-    `rows` no longer has. Returns (written, deleted)."""
-    spark, cfg = run.spark, run.cfg
-    existed = bool(hudi.completed_commits(spark, cfg, table))
-    written = rows.count()
-    if written:
-        hudi.write(rows, cfg, table, "upsert" if existed else "bulk_insert", {"run_id": run.run_id})
-    if not existed:
-        return written, 0
-    current = hudi.read(spark, cfg, table)
-    if scope is not None:
-        current = current.join(scope, on, "left_semi")
-    stale = current.join(rows.select(*table.record_key), list(table.record_key), "left_anti").persist()
-    removed = stale.count()
-    if removed:
-        hudi.delete_rows(stale, cfg, table, {"run_id": run.run_id})
-    stale.unpersist()
-    return written, removed
-
-
 def _stamp(rows: DataFrame, run: JobRun, computed_at: datetime) -> DataFrame:
-    return rows.withColumn("_run_id", F.lit(run.run_id)).withColumn("_computed_at", F.lit(computed_at))
+    return with_content_hash(rows, exclude=()).withColumn("_run_id", F.lit(run.run_id)).withColumn(
+        "_computed_at", F.lit(computed_at))
 
 
 def refresh(run: JobRun, full: bool) -> dict | None:
@@ -130,10 +111,11 @@ def refresh(run: JobRun, full: bool) -> dict | None:
     facts = stay_facts(scoped["encounter"], scoped["patient"].withColumnRenamed("patient_id", "id"),
                        scoped["condition"], sources["organization"], cfg.gold, period_end)
     facts = _stamp(facts, run, computed_at).persist(StorageLevel.MEMORY_AND_DISK)
-    stays_written, stays_deleted = _replace(run, stays_table(cfg), facts, touched, "patient_id")
+    metadata = {"run_id": run.run_id}
+    stays_written, stays_deleted = replace_rows(cfg, stays_table(cfg), facts, touched, "patient_id", metadata)
     facts.unpersist()
     groups = _stamp(kpi_groups(hudi.read(spark, cfg, stays_table(cfg))), run, computed_at).persist()
-    groups_written, groups_deleted = _replace(run, kpi_table(cfg), groups, None, KPI_KEYS[0])
+    groups_written, groups_deleted = replace_rows(cfg, kpi_table(cfg), groups, None, KPI_KEYS[0], metadata)
     groups.unpersist()
     write_checkpoint(cfg, LAYER, cfg.gold.stays_table, {
         "silver": instants, "period_end": period_end.isoformat() if period_end else None}, run.run_id)

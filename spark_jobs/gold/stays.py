@@ -51,6 +51,14 @@ def age_band(age: Column) -> Column:
     return band
 
 
+def completed_years(birth: Column, on: Column) -> Column:
+    """Whole years from `birth` to `on` (a birthday not yet reached that year does not count; 29 February
+    birthdays count on 1 March in other years)."""
+    before_birthday = (F.month(on) < F.month(birth)) | ((F.month(on) == F.month(birth))
+                                                        & (F.dayofmonth(on) < F.dayofmonth(birth)))
+    return (F.year(on) - F.year(birth) - before_birthday.cast("int")).cast("int")
+
+
 def measurement_end(stays: DataFrame, cfg: GoldConfig) -> datetime | None:
     """The configured period end (UTC midnight), else the newest stay end in the data."""
     if cfg.measurement_period_end is not None:
@@ -122,7 +130,7 @@ def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame
     base = base.withColumn("hai_eligible", F.date_add("admission_date", 2) <= F.col("discharge_date"))
     readmitted = _readmitted(base.where("readmission_index"), base, cfg)
     hai = _hai(base.where("hai_eligible"), conditions, cfg)
-    age = F.floor(F.months_between("admission_date", "birth_date") / 12).cast("int")
+    age = completed_years(F.col("birth_date"), F.col("admission_date"))
     return (base.join(readmitted, "encounter_id", "left").join(hai, "encounter_id", "left")
             .select("encounter_id", "patient_id", "hospital_id", "start_ts", "end_ts", "admission_date",
                     "discharge_date", F.date_format("discharge_date", "yyyy-MM").alias("discharge_month"),

@@ -28,6 +28,7 @@ from spark_jobs.lake import hudi
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
+from spark_jobs.lake.replace import replace_rows, with_content_hash
 from spark_jobs.silver import transforms
 from spark_jobs.sof import CompiledView, ViewDefinitionError, compile_view
 
@@ -94,33 +95,13 @@ def view_rows(compiled: CompiledView, view_name: str, bronze: DataFrame, run_id:
     for transform in VIEW_TRANSFORMS.get(view_name, []):
         rows = transform(rows)
     rows = transforms.with_row_key(rows, "id", columns, one_per_resource=compiled.rows.one is not None)
-    return transforms.with_quality_flags(rows, view_name, patient_ids).withColumn("_run_id", F.lit(run_id))
+    rows = transforms.with_quality_flags(rows, view_name, patient_ids)
+    return with_content_hash(rows, exclude=["_row_key", "_bronze_commit"]).withColumn("_run_id", F.lit(run_id))
 
 
 def _patient_ids(spark: SparkSession, cfg: Config) -> DataFrame | None:
     table = silver_table(PATIENT_VIEW)
     return hudi.read(spark, cfg, table).select("id") if hudi.completed_commits(spark, cfg, table) else None
-
-
-def _replace(run: JobRun, table: hudi.HudiTable, rows: DataFrame, changed_ids: DataFrame | None,
-             metadata: dict[str, str]) -> tuple[int, int]:
-    """Upsert `rows`, then delete the table's rows of `changed_ids` (all rows when None) that `rows` lacks."""
-    spark, cfg = run.spark, run.cfg
-    existed = bool(hudi.completed_commits(spark, cfg, table))
-    written = rows.count()
-    if written:
-        hudi.write(rows, cfg, table, "upsert" if existed else "bulk_insert", metadata)
-    if not existed:
-        return written, 0
-    current = hudi.read(spark, cfg, table)
-    if changed_ids is not None:
-        current = current.join(changed_ids, "id", "left_semi")
-    stale = current.join(rows.select("_row_key"), "_row_key", "left_anti").persist()
-    removed = stale.count()
-    if removed:
-        hudi.delete_rows(stale, cfg, table, metadata)
-    stale.unpersist()
-    return written, removed
 
 
 def refresh_view(run: JobRun, view: SilverView, full: bool) -> dict | None:
@@ -137,8 +118,8 @@ def refresh_view(run: JobRun, view: SilverView, full: bool) -> dict | None:
     rows = view_rows(compile_view(view.definition), view.name, changed, run.run_id, patient_ids)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     changed_ids = None if since is None else changed.select("id").distinct()
-    written, removed = _replace(run, silver_table(view.name), rows, changed_ids,
-                                {"run_id": run.run_id, "bronze_until": until})
+    written, removed = replace_rows(cfg, silver_table(view.name), rows, changed_ids, "id",
+                                    {"run_id": run.run_id, "bronze_until": until})
     flags = {r["flag"]: r["count"] for r in rows.select(F.explode("dq_flags").alias("flag"))
              .groupBy("flag").count().collect()}
     rows.unpersist()

@@ -1,0 +1,116 @@
+"""Silver + gold vs bronze, full vs incremental, side by side in one run on the embedded stack.
+
+    .venv/bin/python bench/silver_gold_bench.py --patients 6500      # ~1M resources
+
+Steps (one Spark session):
+  1. generate batch 1 locally and land it; bronze ingests it (timed: the reference);
+  2. silver --full and gold --full (timed): the full run, as a ratio to bronze on the same data;
+  3. batch 2 = 1% new patients plus 1% of batch 1's patients updated; bronze ingests it (not timed);
+  4. silver and gold incremental (timed), as a ratio to the full silver + gold run;
+  5. the gold KPIs next to the generator's requested rates.
+Prints a JSON result and the Markdown rows for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def _land(cfg, args, batch: int, patients: int, update_fraction: float, subprefix: str) -> int:
+    from fhirpulse.stack.landing import upload_tree
+
+    with tempfile.TemporaryDirectory(prefix="fhirpulse-bench-data-") as data:
+        subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "--patients", str(patients),
+                        "--earlier-patients", str(args.patients), "--batch", str(batch), "--seed", str(args.seed),
+                        "--update-fraction", str(update_fraction), "--out", data, "--validate-sample", "0",
+                        "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+        files = list(Path(data).rglob("*.ndjson"))
+        resources = sum(1 for f in files for line in f.open("rb") if line.strip())
+        for f in Path(data).glob("generation-summary*"):
+            f.unlink()
+        upload_tree(cfg, Path(data), subprefix)
+    return resources
+
+
+def _kpis(spark, cfg) -> dict:
+    from fhirpulse.reporting.kpis import SUMMED, summarize
+    from spark_jobs.gold.job import kpi_table
+    from spark_jobs.lake import hudi
+
+    sums = hudi.read(spark, cfg, kpi_table(cfg)).groupBy().sum(*SUMMED).first()
+    return summarize({name: sums[f"sum({name})"] for name in SUMMED})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=6500)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+
+    os.environ["FHIRPULSE_STATE_DIR"] = tempfile.mkdtemp(prefix="fhirpulse-bench-")
+    from fhirpulse import deps, stack
+    from fhirpulse.core.config import load_config
+
+    state = stack.up(load_config("local"), with_trino=False)
+    cfg = load_config("local").with_endpoint(state.aws_endpoint_url)
+    try:
+        from spark_jobs.bronze.job import run_bronze
+        from spark_jobs.gold.job import run_gold
+        from spark_jobs.lake.session import build_session
+        from spark_jobs.silver.job import run_silver
+
+        resources = _land(cfg, args, 1, args.patients, cfg.generator.update_fraction, "bench-1")
+        spark = build_session(cfg, "fhirpulse-bench", deps.local_runtime())
+        session = lambda: spark  # noqa: E731
+        spark.range(1).count()
+        bronze_s, _ = _timed(lambda: run_bronze(cfg, session))
+        silver_s, silver = _timed(lambda: run_silver(cfg, session, full=True))
+        gold_s, gold = _timed(lambda: run_gold(cfg, session, full=True))
+        new_resources = _land(cfg, args, 2, max(1, args.patients // 100), 0.01, "bench-2")
+        run_bronze(cfg, session)
+        silver_inc_s, _ = _timed(lambda: run_silver(cfg, session))
+        gold_inc_s, gold_inc = _timed(lambda: run_gold(cfg, session))
+        kpis = _kpis(spark, cfg)
+        spark.stop()
+    finally:
+        stack.down()
+    full = silver_s + gold_s
+    incremental = silver_inc_s + gold_inc_s
+    g = cfg.generator
+    result = {
+        "patients": args.patients, "resources": resources, "batch2_resources": new_resources,
+        "bronze_s": round(bronze_s, 1), "silver_full_s": round(silver_s, 1), "gold_full_s": round(gold_s, 1),
+        "silver_gold_full_vs_bronze": round(full / bronze_s, 2),
+        "silver_incremental_s": round(silver_inc_s, 1), "gold_incremental_s": round(gold_inc_s, 1),
+        "incremental_vs_full": round(incremental / full, 2), "silver_rows": silver.rows_out,
+        "gold_stays": gold.rows_out, "gold_incremental_patients": gold_inc.details.get("patients"),
+        "kpis": kpis,
+        "requested": {"in_hospital_death_probability": g.in_hospital_death_probability,
+                      "hai_probability": g.hai_probability, "readmission_probability": g.readmission_probability,
+                      "los_mean_days": g.los_mean_days},
+    }
+    print(json.dumps(result, indent=2))
+    print(f"| silver + gold full, {resources:,} resources | {full:.1f} s (silver {silver_s:.1f} s, gold {gold_s:.1f} s) "
+          f"| bronze {bronze_s:.1f} s | **{full / bronze_s:.2f}×** bronze |")
+    print(f"| silver + gold incremental, +{new_resources:,} resources | {incremental:.1f} s | "
+          f"full {full:.1f} s | **{incremental / full:.2f}×** full |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""Silver and gold end to end on the real stack, checked against plain Python over the raw files.
+
+Its own environment (bucket, ledger, Glue databases) on the shared moto server and Trino, so that only this
+module's files are in its lake: two generated batches (the second with updates), the Synthea samples, and a
+hand-made encounter whose newer version arrives later and whose older version is then uploaded again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fhirpulse import stack
+from fhirpulse.core.config import REPO_ROOT, load_config
+from fhirpulse.stack.landing import upload_tree
+from fhirpulse.stack.provision import provision
+from spark_jobs.bronze.job import run_bronze
+from spark_jobs.gold.job import kpi_table, run_gold, stays_table
+from spark_jobs.lake import hudi
+from spark_jobs.silver.job import load_views, run_silver, silver_table, views_dir
+from tests.conftest import require_samples
+from tests.integration.gold import kpi_reference as ref
+
+pytestmark = pytest.mark.integration
+SYNTHEA = ["synthea-bulk-10-patients", "synthea-bulk-100-patients", "synthea-bundles"]
+PATIENTS, SEED = 80, 5
+
+
+@pytest.fixture(scope="module")
+def env(running_stack, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("config")
+    data = json.loads((REPO_ROOT / "config" / "local.json").read_text())
+    data |= {"env": "kpitest"}
+    data["s3"]["bucket"] = "fhirpulse-kpitest-lake"
+    data["dynamodb"]["ledger_table"] = "fhirpulse-kpitest-ledger"
+    data["glue"] = {f"{layer}_database": f"fhirpulse_kpitest_{layer}" for layer in ("bronze", "silver", "gold")}
+    data["alerts"] = {"sns_topic": "fhirpulse-kpitest-alerts", "job_failure_rule": "fhirpulse-kpitest-failed"}
+    (folder / "kpitest.json").write_text(json.dumps(data))
+    previous = os.environ.get("FHIRPULSE_CONFIG_DIR")
+    os.environ["FHIRPULSE_CONFIG_DIR"] = str(folder)
+    try:
+        cfg = stack.bind(load_config("kpitest"))
+        provision(cfg)
+        yield cfg
+    finally:
+        if previous is None:
+            os.environ.pop("FHIRPULSE_CONFIG_DIR")
+        else:
+            os.environ["FHIRPULSE_CONFIG_DIR"] = previous
+
+
+def _generate(out: Path, batch: int) -> Path:
+    subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "-n", str(PATIENTS), "--seed", str(SEED),
+                    "--batch", str(batch), "--out", str(out), "--validate-sample", "0", "--no-progress",
+                    "--env", "kpitest"],
+                   check=True, capture_output=True)
+    for summary in out.glob("generation-summary*"):
+        summary.unlink()  # not FHIR
+    return out
+
+
+def _encounter(version: str, status: str, end: str | None) -> dict:
+    period = {"start": "2024-06-01T08:00:00-04:00"} | ({"end": end} if end else {})
+    return {"resourceType": "Encounter", "id": "late-version-enc", "meta": {"lastUpdated": version},
+            "status": status, "class": {"system": ref.ACT, "code": "IMP"}, "subject": {"reference": "Patient/late-p"},
+            "period": period, "serviceProvider": {"reference": "Organization/late-org"}}
+
+
+def _condition(version: str, codings: list[tuple[str, str]]) -> dict:
+    return {"resourceType": "Condition", "id": "two-codings", "meta": {"lastUpdated": version},
+            "subject": {"reference": "Patient/late-p"}, "onsetDateTime": "2024-06-04T10:00:00Z",
+            "code": {"coding": [{"system": system, "code": code} for system, code in codings]}}
+
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def _write(folder: Path, name: str, resources: list[dict]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("\n".join(json.dumps(r) for r in resources) + "\n")
+    return folder
+
+
+def _pipeline(cfg, spark, full: bool = False) -> dict:
+    session = lambda: spark  # noqa: E731
+    return {"bronze": run_bronze(cfg, session), "silver": run_silver(cfg, session, full=full),
+            "gold": run_gold(cfg, session, full=full)}
+
+
+def _cli_kpis(*args: str) -> dict | list:
+    out = subprocess.run([sys.executable, "-m", "fhirpulse.cli", "kpis", "--env", "kpitest", "--format", "json",
+                          *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def _assert_equal_kpis(got: dict, expected: dict) -> None:
+    assert list(got) == list(expected)
+    for key, value in expected.items():
+        if isinstance(value, float):
+            assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+        else:
+            assert got[key] == value, key
+
+
+def _data_tables(cfg) -> list[hudi.HudiTable]:
+    return [silver_table(v.name) for v in load_views(views_dir(cfg))] + [stays_table(cfg), kpi_table(cfg)]
+
+
+def _content(spark, cfg, table: hudi.HudiTable) -> list[tuple]:
+    drop = [*hudi.HOODIE_META_COLUMNS, "_run_id", "_computed_at"]
+    df = hudi.read(spark, cfg, table).drop(*drop)
+    return sorted(tuple(row) for row in df.select(*sorted(df.columns)).collect())
+
+
+@pytest.fixture(scope="module")
+def first_load(env, lake_spark, tmp_path_factory):
+    cfg = env
+    root = tmp_path_factory.mktemp("raw")
+    samples = [require_samples(name) for name in SYNTHEA]
+    folders = [_generate(root / "gen-1", 1), *samples,
+               _write(root / "late-1", "Encounter.ndjson", [_encounter("2024-06-02T00:00:00Z", "in-progress", None)]),
+               _write(root / "late-patient", "Patient.ndjson", [
+                   {"resourceType": "Patient", "id": "late-p", "birthDate": "1950-02-28",
+                    "meta": {"lastUpdated": "2024-06-01T00:00:00Z"}}]),
+               _write(root / "two-codings-1", "Condition.ndjson", [
+                   _condition("2024-06-04T00:00:00Z", [(ref.SNOMED, "91302008"), (ICD10, "A41.9")])])]
+    for folder in folders:
+        upload_tree(cfg, folder, folder.name)
+    audits = _pipeline(cfg, lake_spark)
+    return cfg, root, folders, audits
+
+
+def test_first_load_kpis_equal_plain_python(first_load):
+    cfg, _, folders, audits = first_load
+    assert {name: audit.status for name, audit in audits.items()} == dict.fromkeys(audits, "SUCCEEDED")
+    expected = ref.summary(ref.stays(ref.latest_resources(folders)))
+    assert expected["stays"] > 100 and expected["deaths"] and expected["readmissions"] and expected["hai_stays"]
+    _assert_equal_kpis(_cli_kpis(), expected)
+
+
+@pytest.fixture(scope="module")
+def second_load(first_load, lake_spark):
+    cfg, root, folders, _ = first_load
+    late = _write(root / "late-2", "Encounter.ndjson",
+                  [_encounter("2024-06-09T00:00:00Z", "finished", "2024-06-08T10:00:00-04:00")])
+    stale = _write(root / "late-3", "Encounter.ndjson", [_encounter("2024-06-03T00:00:00Z", "in-progress", None)])
+    fewer = _write(root / "two-codings-2", "Condition.ndjson", [_condition("2024-06-10T00:00:00Z", [(ICD10, "A41.9")])])
+    batch2 = _generate(root / "gen-2", 2)
+    for folder in (batch2, late, stale, fewer):
+        upload_tree(cfg, folder, folder.name)
+    audits = _pipeline(cfg, lake_spark)
+    return cfg, [*folders, batch2, late, stale, fewer], audits
+
+
+def test_an_update_batch_is_applied_incrementally_and_kpis_still_equal_plain_python(second_load, lake_spark):
+    cfg, folders, audits = second_load
+    resources = ref.latest_resources(folders)
+    assert resources["Encounter"]["late-version-enc"]["status"] == "finished"  # the older re-upload lost
+    found = ref.stays(resources)
+    _assert_equal_kpis(_cli_kpis(), ref.summary(found))
+    by_month = {row.pop("month"): row for row in _cli_kpis("--by", "month")}
+    months = sorted({s["month"] for s in found})
+    assert sorted(by_month) == months
+    for month in months:
+        _assert_equal_kpis(by_month[month], ref.summary([s for s in found if s["month"] == month]))
+    gold = audits["gold"].details
+    assert gold["patients"] != "all" and 0 < gold["patients"] < PATIENTS * 2  # only the touched patients
+    stay = hudi.read(lake_spark, cfg, stays_table(cfg)).where("encounter_id = 'late-version-enc'").collect()
+    assert [(s.hospital_id, s.age_band, s.los_days) for s in stay] == [("late-org", "65-74", pytest.approx(7 + 2 / 24))]
+
+
+def test_an_updated_resource_with_fewer_repeats_leaves_no_stale_silver_row(second_load, lake_spark):
+    cfg, _, _ = second_load
+    rows = hudi.read(lake_spark, cfg, silver_table("condition")).where("id = 'two-codings'").collect()
+    assert [(r.code_system, r.code) for r in rows] == [(ICD10, "A41.9")]
+
+
+def test_a_run_with_nothing_new_writes_no_data_commit(second_load, lake_spark):
+    cfg, _, _ = second_load
+    before = {t.name: hudi.completed_commits(lake_spark, cfg, t) for t in _data_tables(cfg)}
+    audits = _pipeline(cfg, lake_spark)
+    assert {name: audit.status for name, audit in audits.items()} == dict.fromkeys(audits, "NOTHING_NEW")
+    assert {t.name: hudi.completed_commits(lake_spark, cfg, t) for t in _data_tables(cfg)} == before
+
+
+def test_full_rebuild_gives_the_same_tables(second_load, lake_spark):
+    cfg, _, _ = second_load
+    tables = _data_tables(cfg)
+    incremental = {t.name: _content(lake_spark, cfg, t) for t in tables}
+    session = lambda: lake_spark  # noqa: E731
+    assert run_silver(cfg, session, full=True).status == "SUCCEEDED"
+    assert run_gold(cfg, session, full=True).status == "SUCCEEDED"
+    rebuilt = {t.name: _content(lake_spark, cfg, t) for t in tables}
+    for name in incremental:
+        assert rebuilt[name] == incremental[name], name
