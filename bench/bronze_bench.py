@@ -18,17 +18,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
+from common import timed as _timed  # noqa: E402  (bench/ is the script's folder, so on sys.path)
 
 
 def main() -> None:

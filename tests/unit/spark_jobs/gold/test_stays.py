@@ -9,6 +9,7 @@ import pytest
 from fhirpulse.core.config.model import GoldConfig
 from spark_jobs.gold.stays import kpi_groups, measurement_end, stay_facts
 from spark_jobs.silver.transforms import with_conditional_reference, with_encounter_times
+from tests.unit.spark_jobs.frames import frame
 
 ENCOUNTER = ("id string, patient_id string, status string, class_system string, class_code string, "
              "priority_code string, period_start string, period_end string, discharge_disposition string, "
@@ -26,13 +27,13 @@ def enc(eid, patient, start, end, disposition="home", priority="EM", status="fin
 
 
 def facts(spark, encounters, patients=(), conditions=(), organizations=(), cfg=CFG, period_end=None):
-    enc_df = with_conditional_reference(with_encounter_times(spark.createDataFrame(list(encounters), ENCOUNTER)),
+    enc_df = with_conditional_reference(with_encounter_times(frame(spark, list(encounters), ENCOUNTER)),
                                         "service_provider_reference", "service_provider_identifier")
-    pat_df = spark.createDataFrame(list(patients) or [("nobody", "1950-01-01", None)],
-                                   "id string, birth_date string, deceased_date_time string")
-    cond_df = spark.createDataFrame(list(conditions), "id string, patient_id string, code_system string, "
-                                                      "code string, onset string")
-    org_df = spark.createDataFrame(list(organizations), "id string, identifier_system string, identifier_value string")
+    pat_df = frame(spark, list(patients) or [("nobody", "1950-01-01", None)],
+                   "id string, birth_date string, deceased_date_time string")
+    cond_df = frame(spark, list(conditions), "id string, patient_id string, code_system string, code string, "
+                                             "onset string")
+    org_df = frame(spark, list(organizations), "id string, identifier_system string, identifier_value string")
     if period_end is None:
         from spark_jobs.gold.stays import inpatient_stays
         period_end = measurement_end(inpatient_stays(enc_df), cfg)
@@ -154,12 +155,12 @@ def test_conditional_service_provider_references_resolve_to_the_organization(spa
 def test_kpi_groups_hold_numerators_and_denominators(spark):
     stays = [enc("a", "p", "2024-01-01T08:00:00Z", "2024-01-05T08:00:00Z", "exp"),
              enc("b", "q", "2024-01-02T08:00:00Z", "2024-01-03T20:00:00Z"), LATE]
-    enc_df = with_conditional_reference(with_encounter_times(spark.createDataFrame(stays, ENCOUNTER)),
+    enc_df = with_conditional_reference(with_encounter_times(frame(spark, stays, ENCOUNTER)),
                                         "service_provider_reference", "service_provider_identifier")
-    pat = spark.createDataFrame([("p", "1950-01-01", None), ("q", "1950-01-01", None)],
-                                "id string, birth_date string, deceased_date_time string")
-    none = spark.createDataFrame([], "id string, patient_id string, code_system string, code string, onset string")
-    orgs = spark.createDataFrame([], "id string, identifier_system string, identifier_value string")
+    pat = frame(spark, [("p", "1950-01-01", None), ("q", "1950-01-01", None)],
+                "id string, birth_date string, deceased_date_time string")
+    none = frame(spark, [], "id string, patient_id string, code_system string, code string, onset string")
+    orgs = frame(spark, [], "id string, identifier_system string, identifier_value string")
     groups = kpi_groups(stay_facts(enc_df, pat, none, orgs, CFG, None)).where("discharge_month = '2024-01'")
     (row,) = groups.collect()
     assert (row.stays, row.deaths, row.readmission_index, row.hai_denominator) == (2, 1, 0, 1)

@@ -17,7 +17,7 @@ def test_encounter_times_are_utc_and_length_of_stay_is_fractional_days(spark):
     df = spark.createDataFrame([("e1", "2024-03-01T22:30:00-05:00", "2024-03-03T10:30:00Z"),
                                 ("e2", "2024-03-01", None)], "id string, period_start string, period_end string")
     rows = {r.id: r for r in with_encounter_times(df).collect()}
-    assert rows["e1"].start_ts.isoformat() == "2024-03-02T03:30:00" and rows["e1"].length_of_stay_days == 1.375
+    assert rows["e1"].start_ts.isoformat() == "2024-03-02T03:30:00" and rows["e1"].length_of_stay_days == pytest.approx(31 / 24)
     assert rows["e2"].start_ts.isoformat() == "2024-03-01T00:00:00" and rows["e2"].length_of_stay_days is None
 
 
