@@ -49,6 +49,40 @@ def _kpis(spark, cfg) -> dict:
     return summarize({name: sums[f"sum({name})"] for name in SUMMED})
 
 
+def recovered_rates(kpis: dict, cfg) -> dict:
+    """Each KPI next to what the generator's requested parameters predict under gold's definitions, with a
+    tolerance: 4 binomial standard errors on gold's own denominator (plus what is stated for censoring)."""
+    from math import sqrt
+
+    from fhirpulse.core import terminology
+    from generator.simulation.population import _READMISSION_EMERGENCY_SHARE
+
+    g = cfg.generator
+
+    def check(name, observed, expected, n, extra=0.0):
+        tolerance = 4 * sqrt(expected * (1 - expected) / n) + extra if n else None
+        return {"kpi": name, "observed": observed, "expected": round(expected, 4),
+                "tolerance": round(tolerance, 4), "within": abs(observed - expected) <= tolerance}
+
+    # HAI: requested per admission, only stays of 2+ days can have one, so gold's denominator (stays of 2+
+    # days) concentrates it; an HAI whose code was also present on admission is excluded by definition.
+    poa = dict((c.code, w) for c, w in terminology.POA_INFECTIONS)
+    same_code = sum(w * poa.get(c.code, 0.0) for c, w in terminology.HOSPITAL_ACQUIRED_INFECTIONS)
+    hai_expected = g.hai_probability * kpis["stays"] / kpis["hai_denominator"] * (1 - g.poa_infection_probability
+                                                                                 * same_code)
+    return {"checks": [
+        check("mortality_rate", kpis["mortality_rate"], g.in_hospital_death_probability, kpis["stays"]),
+        check("hai_rate", kpis["hai_rate"], hai_expected, kpis["hai_denominator"]),
+        # Elective readmissions do not count; a readmission on day 30 later in the day than the discharge
+        # falls outside (end, end + 30 days]: allow 0.005 for that.
+        check("readmission_rate", kpis["readmission_rate"], g.readmission_probability * _READMISSION_EMERGENCY_SHARE,
+              kpis["readmission_index"], extra=0.005),
+        {"kpi": "alos_days", "observed": kpis["alos_days"], "expected": g.los_mean_days, "tolerance": 0.3,
+         "within": abs(kpis["alos_days"] - g.los_mean_days) <= 0.3,
+         "note": "LOS is requested in calendar days; gold measures the period (admission and discharge hours)"},
+    ]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=6500)
@@ -84,7 +118,6 @@ def main() -> None:
         stack.down()
     full = silver_s + gold_s
     incremental = silver_inc_s + gold_inc_s
-    g = cfg.generator
     result = {
         "patients": args.patients, "resources": resources, "batch2_resources": new_resources,
         "bronze_s": round(bronze_s, 1), "silver_full_s": round(silver_s, 1), "gold_full_s": round(gold_s, 1),
@@ -92,10 +125,7 @@ def main() -> None:
         "silver_incremental_s": round(silver_inc_s, 1), "gold_incremental_s": round(gold_inc_s, 1),
         "incremental_vs_full": round(incremental / full, 2), "silver_rows": silver.rows_out,
         "gold_stays": gold.rows_out, "gold_incremental_patients": gold_inc.details.get("patients"),
-        "kpis": kpis,
-        "requested": {"in_hospital_death_probability": g.in_hospital_death_probability,
-                      "hai_probability": g.hai_probability, "readmission_probability": g.readmission_probability,
-                      "los_mean_days": g.los_mean_days},
+        "kpis": kpis, "recovered": recovered_rates(kpis, cfg),
     }
     print(json.dumps(result, indent=2))
     print(f"| silver + gold full, {resources:,} resources | {full:.1f} s (silver {silver_s:.1f} s, gold {gold_s:.1f} s) "
