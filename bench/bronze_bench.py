@@ -35,8 +35,8 @@ def main() -> None:
     from fhirpulse.core.config import load_config
     from fhirpulse.stack.landing import upload_tree
 
-    state = stack.up(load_config("local"), with_trino=False)
-    cfg = load_config("local").with_endpoint(state.aws_endpoint_url)
+    local = load_config("local")
+    cfg = local.with_endpoint(stack.up(local, with_trino=False).aws_endpoint_url)
     try:
         with tempfile.TemporaryDirectory(prefix="fhirpulse-bench-data-") as data:
             subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "--patients", str(args.patients),

@@ -93,8 +93,8 @@ def main() -> None:
     from fhirpulse import deps, stack
     from fhirpulse.core.config import load_config
 
-    state = stack.up(load_config("local"), with_trino=False)
-    cfg = load_config("local").with_endpoint(state.aws_endpoint_url)
+    local = load_config("local")
+    cfg = local.with_endpoint(stack.up(local, with_trino=False).aws_endpoint_url)
     try:
         from spark_jobs.bronze.job import run_bronze
         from spark_jobs.gold.job import run_gold

@@ -23,9 +23,6 @@ from fhirpulse.core.terminology import ACT_CODE, INPATIENT_CLASS, SNOMED
 UNKNOWN = "unknown"
 AGE_BANDS = ((0, 17, "0-17"), (18, 44, "18-44"), (45, 64, "45-64"), (65, 74, "65-74"), (75, 84, "75-84"),
              (85, None, "85+"))
-STAY_COLUMNS = ["encounter_id", "patient_id", "hospital_id", "start_ts", "end_ts", "admission_date",
-                "discharge_date", "discharge_month", "age_at_admission", "age_band", "los_days", "died",
-                "readmission_index", "readmitted", "hai_eligible", "hai"]
 
 
 def inpatient_stays(encounters: DataFrame) -> DataFrame:
@@ -117,7 +114,7 @@ def _hai(eligible: DataFrame, conditions: DataFrame, cfg: GoldConfig) -> DataFra
 
 def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame, organizations: DataFrame,
                cfg: GoldConfig, period_end: datetime | None) -> DataFrame:
-    """One row per stay with its KPI flags (STAY_COLUMNS). `encounters` are silver encounter rows of the
+    """One row per stay with its KPI flags. `encounters` are silver encounter rows of the
     patients to compute (all of their encounters), `period_end` the readmission measurement end."""
     stays = inpatient_stays(encounters)
     base = _base(stays, patients, hospitals(organizations))

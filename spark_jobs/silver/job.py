@@ -47,7 +47,6 @@ VIEW_TRANSFORMS: dict[str, list[Callable[[DataFrame], DataFrame]]] = {
 @dataclass(frozen=True)
 class SilverView:
     name: str
-    path: Path
     definition: dict
 
     @property
@@ -73,7 +72,7 @@ def load_views(folder: Path) -> list[SilverView]:
         except ValidationError:
             raise ViewDefinitionError(f"{path}: `name` must be a table name (lowercase, digits, _), "
                                       f"got {name!r}") from None
-        views.append(SilverView(name, path, definition))
+        views.append(SilverView(name, definition))
     names = [v.name for v in views]
     if len(set(names)) != len(names):
         raise ViewDefinitionError(f"{folder}: two views share a name: {sorted(names)}")
