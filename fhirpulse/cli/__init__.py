@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from enum import StrEnum
+from typing import Annotated
+
 import typer
 
-from fhirpulse.cli import demo, deps, generate, kpis, run, stack, views
+from fhirpulse.cli import demo, deps, generate, kpis, run, stack, views, workflow
+from fhirpulse.core.logs import console_json
+from fhirpulse.stack.state import state_dir
 
 app = typer.Typer(
     name="fhirpulse",
@@ -12,6 +18,25 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.callback()
+def main(
+    log_format: Annotated[LogFormat, typer.Option(
+        "--log-format", envvar="FHIRPULSE_LOG_FORMAT",
+        help="text: readable progress only; json: also every JSON log line on stderr. Runs keep their JSON "
+        "lines in a file either way (.state/logs/).")] = LogFormat.text,
+) -> None:
+    console_json(log_format is LogFormat.json)
+    # Spark's own warnings go to this file (spark_jobs/lake/log4j2.properties), not to the terminal.
+    os.environ.setdefault("FHIRPULSE_SPARK_LOG", str(state_dir() / "logs" / "spark.log"))
+
+
 app.add_typer(stack.app, name="stack")
 app.add_typer(deps.app, name="deps")
 app.add_typer(run.app, name="run")
@@ -19,3 +44,6 @@ app.add_typer(views.app, name="views")
 app.command("generate")(generate.generate)
 app.command("kpis")(kpis.kpis)
 app.command("demo")(demo.demo)
+app.command("watch")(workflow.watch)
+app.command("status")(workflow.status)
+run.app.command("pipeline")(workflow.pipeline)

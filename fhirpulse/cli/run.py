@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -20,20 +19,30 @@ console = Console(stderr=True)
 FullOption = Annotated[bool, typer.Option("--full", help="Rebuild from everything upstream, not only what is new.")]
 
 
-def _run_job(layer: str, env: str | None, job: Callable, **kwargs) -> None:
-    """Run one layer's job in-process on the configured stack and print its audit record."""
+def _run_job(layer: str, env: str | None, full: bool = False) -> None:
+    """Run one layer's job in-process, through its Glue entry script's code path, and print its audit
+    record; its JSON log lines go to a file per run."""
     from fhirpulse import deps
+    from fhirpulse.core.logs import log_to_file
+    from fhirpulse.workflow.runner import log_dir
+    from fhirpulse.workflow.runs import new_run_id
+    from spark_jobs.entrypoints import glue_job
+    from spark_jobs.lake.job_args import glue_arguments
     from spark_jobs.lake.lifecycle import JobError
     from spark_jobs.lake.session import build_session
 
     cfg = bound_config_or_exit(env)
+    run_id = new_run_id(layer)
+    argv = ["glue_job.py", *glue_arguments(cfg, layer, run_id, full)]
     try:
-        with console.status(f"{layer}: running on Spark {cfg.spark.master}…"):
-            audit = job(cfg, lambda: build_session(cfg, f"fhirpulse-{layer}", deps.local_runtime()), **kwargs)
+        with log_to_file(log_dir() / f"{run_id}.jsonl") as log_file, \
+                console.status(f"{layer}: running on Spark {cfg.spark.master}…"):
+            audit = glue_job.run(argv, lambda: build_session(cfg, f"fhirpulse-{layer}", deps.local_runtime()))
     except JobError as err:
-        console.print(f"[red]{err}[/red]")
+        console.print(f"[red]{err}[/red]\nlog: {log_file}")
         raise typer.Exit(1) from None
     print(json.dumps(asdict(audit) | {"duration_s": audit.duration_s}, default=str, indent=2))
+    console.print(f"log: {log_file}")
 
 
 @app.command()
@@ -42,26 +51,20 @@ def bronze(env: EnvOption = None) -> None:
 
     Files already COMMITTED in the DynamoDB ledger are skipped; bad records go to the quarantine table.
     """
-    from spark_jobs.bronze.job import run_bronze
-
-    _run_job("bronze", env, run_bronze)
+    _run_job("bronze", env)
 
 
 @app.command()
 def silver(env: EnvOption = None, full: FullOption = False) -> None:
     """Refresh the silver tables (one per ViewDefinition in config/views) from what bronze committed since
     their checkpoints; data-quality flags are counted in the audit record."""
-    from spark_jobs.silver.job import run_silver
-
-    _run_job("silver", env, run_silver, full=full)
+    _run_job("silver", env, full)
 
 
 @app.command()
 def gold(env: EnvOption = None, full: FullOption = False) -> None:
     """Recompute the stays (KPI flags) of the patients silver changed, and the KPI table (docs/kpis.md)."""
-    from spark_jobs.gold.job import run_gold
-
-    _run_job("gold", env, run_gold, full=full)
+    _run_job("gold", env, full)
 
 
 @app.command()

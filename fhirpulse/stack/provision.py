@@ -5,6 +5,7 @@ The embedded stack (moto) and compose (LocalStack) both call `provision`; on rea
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from botocore.exceptions import ClientError
@@ -26,27 +27,62 @@ def ensure_bucket(cfg: Config) -> None:
         s3.create_bucket(Bucket=cfg.s3.bucket, **kwargs)
 
 
-def ensure_ledger_table(cfg: Config) -> None:
-    """The bronze file ledger: one item per (object key, content version)."""
+def _ensure_table(cfg: Config, name: str, keys: list[tuple[str, str]]) -> None:
+    """A pay-per-request DynamoDB table with string keys [(name, HASH|RANGE)], created if absent."""
     ddb = aws.client(cfg, "dynamodb")
     try:
-        ddb.describe_table(TableName=cfg.dynamodb.ledger_table)
+        ddb.describe_table(TableName=name)
         return
     except ddb.exceptions.ResourceNotFoundException:
         pass
     ddb.create_table(
-        TableName=cfg.dynamodb.ledger_table,
-        AttributeDefinitions=[
-            {"AttributeName": "object_key", "AttributeType": "S"},
-            {"AttributeName": "content_version", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "object_key", "KeyType": "HASH"},
-            {"AttributeName": "content_version", "KeyType": "RANGE"},
-        ],
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+        KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
         BillingMode="PAY_PER_REQUEST",
     )
-    ddb.get_waiter("table_exists").wait(TableName=cfg.dynamodb.ledger_table)
+    ddb.get_waiter("table_exists").wait(TableName=name)
+
+
+def ensure_ledger_table(cfg: Config) -> None:
+    """The bronze file ledger: one item per (object key, content version)."""
+    _ensure_table(cfg, cfg.dynamodb.ledger_table, [("object_key", "HASH"), ("content_version", "RANGE")])
+
+
+def ensure_workflow_table(cfg: Config) -> None:
+    """The local runner's table: the workflow lock and one item per workflow run, keyed by `pk`."""
+    _ensure_table(cfg, cfg.workflow.state_table, [("pk", "HASH")])
+
+
+def _queue(cfg: Config, name: str) -> tuple[str, str]:
+    sqs = aws.client(cfg, "sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]  # idempotent by name
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def ensure_trigger_queue(cfg: Config) -> dict[str, str]:
+    """S3 ObjectCreated notifications of the raw prefix -> the queue `fhirpulse watch` polls (on AWS the
+    notification goes to the trigger Lambda's queue, declared by Terraform)."""
+    if not cfg.workflow.trigger_queue:
+        return {}
+    url, arn = _queue(cfg, cfg.workflow.trigger_queue)
+    aws.client(cfg, "s3").put_bucket_notification_configuration(
+        Bucket=cfg.s3.bucket,
+        NotificationConfiguration={"QueueConfigurations": [{
+            "Id": "raw-uploads",
+            "QueueArn": arn,
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": f"{cfg.s3.raw_prefix}/"}]}},
+        }]},
+    )
+    return {"trigger_queue_url": url}
+
+
+def ensure_log_group(cfg: Config) -> None:
+    logs = aws.client(cfg, "logs")
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=cfg.workflow.log_group)
 
 
 def ensure_glue_databases(cfg: Config) -> None:
@@ -64,15 +100,13 @@ def ensure_glue_databases(cfg: Config) -> None:
 
 
 def ensure_alerts(cfg: Config) -> dict[str, str]:
-    """SNS topic, its SQS test subscriber (when configured) and the job-failure EventBridge rule."""
+    """SNS topic, its SQS test subscriber (when configured) and the job-failure EventBridge rule, which
+    targets the topic, or the relay queue a forwarder drains when the emulator cannot deliver to SNS."""
     sns, events = aws.client(cfg, "sns"), aws.client(cfg, "events")
     topic_arn = sns.create_topic(Name=cfg.alerts.sns_topic)["TopicArn"]  # idempotent by name
     out = {"topic_arn": topic_arn}
     if cfg.alerts.test_queue:
-        sqs = aws.client(cfg, "sqs")
-        queue_url = sqs.create_queue(QueueName=cfg.alerts.test_queue)["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"]
+        queue_url, queue_arn = _queue(cfg, cfg.alerts.test_queue)
         subscribed = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]}
         if queue_arn not in subscribed:
             sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
@@ -84,12 +118,19 @@ def ensure_alerts(cfg: Config) -> dict[str, str]:
         State="ENABLED",
         Description="Glue job runs that end badly -> alerts topic",
     )["RuleArn"]
-    events.put_targets(Rule=cfg.alerts.job_failure_rule, Targets=[{"Id": "alerts-topic", "Arn": topic_arn}])
+    if cfg.alerts.relay_queue:
+        target_arn = _queue(cfg, cfg.alerts.relay_queue)[1]
+        out["relay_queue_arn"] = target_arn
+    else:
+        target_arn = topic_arn
+    events.put_targets(Rule=cfg.alerts.job_failure_rule, Targets=[{"Id": "alerts", "Arn": target_arn}])
     return out | {"rule_arn": rule_arn}
 
 
 def provision(cfg: Config) -> dict[str, str]:
     ensure_bucket(cfg)
     ensure_ledger_table(cfg)
+    ensure_workflow_table(cfg)
     ensure_glue_databases(cfg)
-    return ensure_alerts(cfg)
+    ensure_log_group(cfg)
+    return ensure_alerts(cfg) | ensure_trigger_queue(cfg)

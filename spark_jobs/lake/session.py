@@ -29,11 +29,19 @@ HUDI_SPARK_CONF: Mapping[str, str] = {
     "spark.sql.hive.convertMetastoreParquet": "false",
 }
 
+# Local JVM logging: errors on the terminal, warnings in a file (see the file); Glue keeps its own.
+LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
+_DRIVER_JAVA_OPTIONS = " ".join([
+    "-Duser.timezone=UTC",
+    "-Djdk.attach.allowAttachSelf=true",
+    f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES.as_uri()}",
+])
+
 _LOCAL_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -Djdk.attach.allowAttachSelf=true",
+    "spark.driver.extraJavaOptions": _DRIVER_JAVA_OPTIONS,
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.driver.host": "127.0.0.1",
@@ -104,9 +112,41 @@ def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | No
     return builder
 
 
+SPARK_LOG_ENV = "FHIRPULSE_SPARK_LOG"
+
+
+@contextmanager
+def _jvm_stdout_to_log() -> Iterator[None]:
+    """Start the JVM with its stdout in the Spark log file ($FHIRPULSE_SPARK_LOG, when set): libraries
+    inside it (Hudi's JOL object sizer) print warnings with System.out, which log4j2 cannot filter.
+    Python's own stdout is restored as soon as the JVM is up."""
+    from pyspark import SparkContext
+
+    path = os.environ.get(SPARK_LOG_ENV)
+    if not path or SparkContext._gateway is not None:  # no file asked for, or the JVM runs already
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    saved, log = os.dup(1), os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(log)
+
+
+def _get_or_create(builder: SparkSession.Builder) -> SparkSession:
+    with _jvm_stdout_to_log():
+        return builder.getOrCreate()
+
+
 def plain_session(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None = None) -> SparkSession:
     """A local session without the lakehouse (no Hudi, no S3): unit tests and local-file commands."""
-    return _local_builder(spark, app_name, runtime).getOrCreate()
+    return _get_or_create(_local_builder(spark, app_name, runtime))
 
 
 def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = None) -> SparkSession:
@@ -123,7 +163,7 @@ def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = Non
     builder = _local_builder(cfg.spark, app_name, runtime)
     for key, value in (dict(HUDI_SPARK_CONF) | s3a_conf(cfg, aws.endpoint_url(cfg))).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return _get_or_create(builder)
 
 
 @contextmanager

@@ -73,6 +73,8 @@ def load_views(folder: Path) -> list[SilverView]:
             raise ViewDefinitionError(f"{path}: `name` must be a table name (lowercase, digits, _), "
                                       f"got {name!r}") from None
         views.append(SilverView(name, definition))
+    if not views:
+        raise ViewDefinitionError(f"{folder}: no ViewDefinitions (*.json) found (silver.views_dir)")
     names = [v.name for v in views]
     if len(set(names)) != len(names):
         raise ViewDefinitionError(f"{folder}: two views share a name: {sorted(names)}")
@@ -103,7 +105,19 @@ def _patient_ids(spark: SparkSession, cfg: Config) -> DataFrame | None:
     return hudi.read(spark, cfg, table).select("id") if hudi.completed_commits(spark, cfg, table) else None
 
 
-def refresh_view(run: JobRun, view: SilverView, full: bool) -> dict | None:
+def compile_views(views: list[SilverView]) -> dict[str, CompiledView]:
+    """Every view compiled before any is refreshed, so a broken view fails the run even when bronze has
+    nothing new (the error names the view)."""
+    compiled = {}
+    for view in views:
+        try:
+            compiled[view.name] = compile_view(view.definition)
+        except ViewDefinitionError as err:
+            raise ViewDefinitionError(f"silver view '{view.name}': {err}") from None
+    return compiled
+
+
+def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bool) -> dict | None:
     """Bring one silver table up to its bronze table's newest commit; None when there was nothing to do."""
     spark, cfg = run.spark, run.cfg
     source = resource_table(view.resource)
@@ -114,7 +128,7 @@ def refresh_view(run: JobRun, view: SilverView, full: bool) -> dict | None:
     until = commits[-1]
     changed = hudi.read_changes(spark, cfg, source, since, until)
     patient_ids = _patient_ids(spark, cfg) if view.name != PATIENT_VIEW else None
-    rows = view_rows(compile_view(view.definition), view.name, changed, run.run_id, patient_ids)
+    rows = view_rows(compiled, view.name, changed, run.run_id, patient_ids)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     changed_ids = None if since is None else changed.select("id").distinct()
     written, removed = replace_rows(cfg, silver_table(view.name), rows, changed_ids, "id",
@@ -132,9 +146,11 @@ def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = Fa
                run_id: str | None = None) -> AuditRecord:
     """Refresh every silver table from what bronze committed since its checkpoint (everything with
     `full`). Returns the run's audit record; raises JobError when the run fails."""
-    views = load_views(views_dir(cfg))
     with JobRun(cfg, LAYER, session, run_id) as run:
-        outcomes = {v.name: outcome for v in views if (outcome := refresh_view(run, v, full)) is not None}
+        views = load_views(views_dir(cfg))  # inside the run: a broken view is a FAILED run in the audit
+        compiled = compile_views(views)
+        outcomes = {v.name: outcome for v in views
+                    if (outcome := refresh_view(run, v, compiled[v.name], full)) is not None}
         run.audit.tables = sorted(outcomes)
         run.audit.rows_out = sum(o["rows"] for o in outcomes.values())
         run.audit.details = {"full": full, "tables": outcomes,

@@ -2,7 +2,8 @@
 
     floor 1  fhirpulse.core            config, AWS clients, logs, terminology (shipped to Glue)
     floor 2  spark_jobs, generator     job code and the generator; each uses only floor 1, never the other
-    floor 3  the rest of fhirpulse     CLI, embedded stack, dependency cache (laptop tooling)
+    floor 3  the rest of fhirpulse     CLI, embedded stack, workflow runner, dependency cache (laptop tooling)
+    apart    lambdas                   each Lambda imports nothing of ours (its zip holds only itself)
 
 Every import counts, including those inside functions (`ast.walk` sees them all).
 """
@@ -13,12 +14,13 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("fhirpulse", "spark_jobs", "generator")
+PACKAGES = ("fhirpulse", "spark_jobs", "generator", "lambdas")
 # module prefix -> what it may import from this project (by module prefix)
 ALLOWED = {
     "fhirpulse.core": ("fhirpulse.core",),
     "spark_jobs": ("fhirpulse.core", "spark_jobs"),
     "generator": ("fhirpulse.core", "generator"),
+    "lambdas": (),
     "fhirpulse": PACKAGES,
 }
 
@@ -95,9 +97,11 @@ def test_core_importing_upwards_and_generator_importing_jobs_are_caught(tmp_path
         "fhirpulse/core/config/__init__.py": "from ..errors import ConfigError\nfrom ...stack import bind\n",
         "generator/runner.py": "from spark_jobs.bronze import records\n",
         "fhirpulse/cli/run.py": "from spark_jobs.bronze.job import run_bronze\nfrom generator import runner\n",
+        "lambdas/ingest_trigger/handler.py": "import boto3\nfrom fhirpulse.core import aws\n",
     })
     assert layering_violations(root) == [
         "fhirpulse/core/aws.py:1 (fhirpulse.core) imports fhirpulse.stack.state.load_state",
         "fhirpulse/core/config/__init__.py:2 (fhirpulse.core) imports fhirpulse.stack.bind",
         "generator/runner.py:1 (generator) imports spark_jobs.bronze.records",
+        "lambdas/ingest_trigger/handler.py:2 (lambdas) imports fhirpulse.core.aws",
     ]

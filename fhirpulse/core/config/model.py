@@ -68,6 +68,34 @@ class AlertsConfig(Strict):
         default=None, description="An SQS queue subscribed to the topic, so tests can read the alerts."
     )
     job_failure_rule: ResourceName
+    relay_queue: ResourceName | None = Field(
+        default=None,
+        description="Emulators only: the failure rule targets this SQS queue and a forwarder publishes each "
+        "event to the topic (moto's EventBridge cannot deliver to SNS). null = the rule targets the topic.")
+
+
+class WorkflowConfig(Strict):
+    """The workflow around the jobs: Glue's on AWS; locally `fhirpulse run pipeline` and `fhirpulse watch`."""
+
+    name: ResourceName = Field(description="The Glue workflow (and the local runner's lock) name.")
+    job_prefix: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,200}$",
+                            description="Glue job names are <job_prefix><job>, e.g. fhirpulse-local-bronze.")
+    state_table: ResourceName = Field(
+        description="DynamoDB table of the local runner: its lock item and one item per workflow run.")
+    lease_seconds: int = Field(
+        default=60, ge=5, le=3600,
+        description="The runner's lock lease, renewed every third of it; a killed runner's lock expires then.")
+    trigger_queue: ResourceName | None = Field(
+        default=None, description="SQS queue receiving the raw prefix's S3 ObjectCreated notifications "
+        "(what `fhirpulse watch` polls); null = no local trigger.")
+    debounce_seconds: float = Field(
+        default=5.0, ge=0, le=300,
+        description="A burst of uploads ends after this long without a new one; then one workflow run starts.")
+    log_group: str = Field(pattern=r"^[A-Za-z0-9_./#-]{1,512}$",
+                           description="CloudWatch Logs group of per-run metrics (records, seconds).")
+
+    def job_name(self, job: str) -> str:
+        return f"{self.job_prefix}{job}"
 
 
 class SparkConfig(Strict):
@@ -133,6 +161,7 @@ class Config(Strict):
     glue: GlueConfig
     dynamodb: DynamoDbConfig
     alerts: AlertsConfig
+    workflow: WorkflowConfig
     spark: SparkConfig = SparkConfig()
     trino: TrinoConfig = TrinoConfig()
     bronze: BronzeConfig = BronzeConfig()

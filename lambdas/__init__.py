@@ -1,0 +1,1 @@
+"""AWS Lambda functions, each its own small package that imports nothing but the standard library and boto3."""
