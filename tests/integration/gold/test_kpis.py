@@ -8,23 +8,20 @@ hand-made encounter whose newer version arrives later and whose older version is
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from fhirpulse import stack
-from fhirpulse.core.config import REPO_ROOT, load_config
 from fhirpulse.stack.landing import upload_tree
-from fhirpulse.stack.provision import provision
 from spark_jobs.bronze.job import run_bronze
 from spark_jobs.gold.job import kpi_table, run_gold, stays_table
 from spark_jobs.lake import hudi
 from spark_jobs.silver.job import load_views, run_silver, silver_table, views_dir
 from tests.conftest import require_samples
 from tests.integration.gold import kpi_reference as ref
+from tests.integration.helpers import assert_equal_kpis, generate, isolated_env
 
 pytestmark = pytest.mark.integration
 SYNTHEA = ["synthea-bulk-10-patients", "synthea-bulk-100-patients", "synthea-bundles"]
@@ -33,35 +30,12 @@ PATIENTS, SEED = 80, 5
 
 @pytest.fixture(scope="module")
 def env(running_stack, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("config")
-    data = json.loads((REPO_ROOT / "config" / "local.json").read_text())
-    data |= {"env": "kpitest"}
-    data["s3"]["bucket"] = "fhirpulse-kpitest-lake"
-    data["dynamodb"]["ledger_table"] = "fhirpulse-kpitest-ledger"
-    data["glue"] = {f"{layer}_database": f"fhirpulse_kpitest_{layer}" for layer in ("bronze", "silver", "gold")}
-    data["alerts"] = {"sns_topic": "fhirpulse-kpitest-alerts", "job_failure_rule": "fhirpulse-kpitest-failed"}
-    (folder / "kpitest.json").write_text(json.dumps(data))
-    previous = os.environ.get("FHIRPULSE_CONFIG_DIR")
-    os.environ["FHIRPULSE_CONFIG_DIR"] = str(folder)
-    try:
-        cfg = stack.bind(load_config("kpitest"))
-        provision(cfg)
+    with isolated_env("kpitest", tmp_path_factory.mktemp("config")) as cfg:
         yield cfg
-    finally:
-        if previous is None:
-            os.environ.pop("FHIRPULSE_CONFIG_DIR")
-        else:
-            os.environ["FHIRPULSE_CONFIG_DIR"] = previous
 
 
 def _generate(out: Path, batch: int) -> Path:
-    subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "-n", str(PATIENTS), "--seed", str(SEED),
-                    "--batch", str(batch), "--out", str(out), "--validate-sample", "0", "--no-progress",
-                    "--env", "kpitest"],
-                   check=True, capture_output=True)
-    for summary in out.glob("generation-summary*"):
-        summary.unlink()  # not FHIR
-    return out
+    return generate(out, "kpitest", PATIENTS, SEED, batch)
 
 
 def _encounter(version: str, status: str, end: str | None) -> dict:
@@ -98,15 +72,6 @@ def _cli_kpis(*args: str) -> dict | list:
     return json.loads(out.stdout)
 
 
-def _assert_equal_kpis(got: dict, expected: dict) -> None:
-    assert list(got) == list(expected)
-    for key, value in expected.items():
-        if isinstance(value, float):
-            assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
-        else:
-            assert got[key] == value, key
-
-
 def _data_tables(cfg) -> list[hudi.HudiTable]:
     return [silver_table(v.name) for v in load_views(views_dir(cfg))] + [stays_table(cfg), kpi_table(cfg)]
 
@@ -140,7 +105,7 @@ def test_first_load_kpis_equal_plain_python(first_load):
     assert {name: audit.status for name, audit in audits.items()} == dict.fromkeys(audits, "SUCCEEDED")
     expected = ref.summary(ref.stays(ref.latest_resources(folders)))
     assert expected["stays"] > 100 and expected["deaths"] and expected["readmissions"] and expected["hai_stays"]
-    _assert_equal_kpis(_cli_kpis(), expected)
+    assert_equal_kpis(_cli_kpis(), expected)
 
 
 @pytest.fixture(scope="module")
@@ -162,12 +127,12 @@ def test_an_update_batch_is_applied_incrementally_and_kpis_still_equal_plain_pyt
     resources = ref.latest_resources(folders)
     assert resources["Encounter"]["late-version-enc"]["status"] == "finished"  # the older re-upload lost
     found = ref.stays(resources)
-    _assert_equal_kpis(_cli_kpis(), ref.summary(found))
+    assert_equal_kpis(_cli_kpis(), ref.summary(found))
     by_month = {row.pop("month"): row for row in _cli_kpis("--by", "month")}
     months = sorted({s["month"] for s in found})
     assert sorted(by_month) == months
     for month in months:
-        _assert_equal_kpis(by_month[month], ref.summary([s for s in found if s["month"] == month]))
+        assert_equal_kpis(by_month[month], ref.summary([s for s in found if s["month"] == month]))
     gold = audits["gold"].details
     assert gold["patients"] != "all" and 0 < gold["patients"] < PATIENTS * 2  # only the touched patients
     stay = hudi.read(lake_spark, cfg, stays_table(cfg)).where("encounter_id = 'late-version-enc'").collect()

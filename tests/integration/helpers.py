@@ -1,0 +1,71 @@
+"""What several integration modules share: an isolated environment on the shared stack, generated data,
+and the KPI comparison against the plain-Python reference."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from fhirpulse import stack
+from fhirpulse.core.config import CONFIG_DIR_VAR, REPO_ROOT, Config, load_config
+from fhirpulse.core.config.pipeline import PIPELINE_FILE
+from fhirpulse.stack.provision import provision
+
+
+def isolated_config(env: str, folder: Path, **sections: dict) -> Path:
+    """config/<env>.json derived from config/local.json with every name made the env's own (bucket,
+    tables, databases, topic, queues, workflow, log group), then `sections` merged in; plus the pipeline."""
+    text = (REPO_ROOT / "config" / "local.json").read_text()
+    for old, new in (("fhirpulse-local", f"fhirpulse-{env}"), ("fhirpulse_local_", f"fhirpulse_{env}_"),
+                     ("/fhirpulse/local/", f"/fhirpulse/{env}/")):
+        text = text.replace(old, new)
+    data = json.loads(text) | {"env": env}
+    for section, values in sections.items():
+        data[section] = data.get(section, {}) | values
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{env}.json").write_text(json.dumps(data, indent=2))
+    (folder / PIPELINE_FILE).write_text((REPO_ROOT / "config" / PIPELINE_FILE).read_text())
+    return folder
+
+
+@contextmanager
+def isolated_env(env: str, folder: Path, **sections: dict) -> Iterator[Config]:
+    """The env's config, bound to the running stack and provisioned; CLI subprocesses find it too."""
+    isolated_config(env, folder, **sections)
+    previous = os.environ.get(CONFIG_DIR_VAR)
+    os.environ[CONFIG_DIR_VAR] = str(folder)
+    try:
+        cfg = stack.bind(load_config(env))
+        provision(cfg)
+        yield cfg
+    finally:
+        if previous is None:
+            os.environ.pop(CONFIG_DIR_VAR)
+        else:
+            os.environ[CONFIG_DIR_VAR] = previous
+
+
+def generate(out: Path, env: str, patients: int, seed: int, batch: int = 1) -> Path:
+    """A generated batch written as local files (no summary files: they are not FHIR)."""
+    subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "-n", str(patients), "--seed", str(seed),
+                    "--batch", str(batch), "--out", str(out), "--validate-sample", "0", "--no-progress",
+                    "--env", env], check=True, capture_output=True)
+    for summary in out.glob("generation-summary*"):
+        summary.unlink()
+    return out
+
+
+def assert_equal_kpis(got: dict, expected: dict) -> None:
+    assert list(got) == list(expected)
+    for key, value in expected.items():
+        if isinstance(value, float):
+            assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+        else:
+            assert got[key] == value, key
