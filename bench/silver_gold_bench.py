@@ -23,6 +23,8 @@ from pathlib import Path
 
 from common import timed as _timed  # noqa: E402  (bench/ is the script's folder, so on sys.path)
 
+from fhirpulse.reporting.rates import requested_rates
+
 
 def _land(cfg, args, batch: int, patients: int, update_fraction: float, subprefix: str) -> int:
     from fhirpulse.stack.landing import upload_tree
@@ -47,40 +49,6 @@ def _kpis(spark, cfg) -> dict:
 
     sums = hudi.read(spark, cfg, kpi_table(cfg)).groupBy().sum(*SUMMED).first()
     return summarize({name: sums[f"sum({name})"] for name in SUMMED})
-
-
-def recovered_rates(kpis: dict, cfg) -> dict:
-    """Each KPI next to what the generator's requested parameters predict under gold's definitions, with a
-    tolerance: 4 binomial standard errors on gold's own denominator (plus what is stated for censoring)."""
-    from math import sqrt
-
-    from fhirpulse.core import terminology
-    from generator.simulation.population import _READMISSION_EMERGENCY_SHARE
-
-    g = cfg.generator
-
-    def check(name, observed, expected, n, extra=0.0):
-        tolerance = 4 * sqrt(expected * (1 - expected) / n) + extra if n else None
-        return {"kpi": name, "observed": observed, "expected": round(expected, 4),
-                "tolerance": round(tolerance, 4), "within": abs(observed - expected) <= tolerance}
-
-    # HAI: requested per admission, only stays of 2+ days can have one, so gold's denominator (stays of 2+
-    # days) concentrates it; an HAI whose code was also present on admission is excluded by definition.
-    poa = dict((c.code, w) for c, w in terminology.POA_INFECTIONS)
-    same_code = sum(w * poa.get(c.code, 0.0) for c, w in terminology.HOSPITAL_ACQUIRED_INFECTIONS)
-    hai_expected = g.hai_probability * kpis["stays"] / kpis["hai_denominator"] * (1 - g.poa_infection_probability
-                                                                                 * same_code)
-    return {"checks": [
-        check("mortality_rate", kpis["mortality_rate"], g.in_hospital_death_probability, kpis["stays"]),
-        check("hai_rate", kpis["hai_rate"], hai_expected, kpis["hai_denominator"]),
-        # Elective readmissions do not count; a readmission on day 30 later in the day than the discharge
-        # falls outside (end, end + 30 days]: allow 0.005 for that.
-        check("readmission_rate", kpis["readmission_rate"], g.readmission_probability * _READMISSION_EMERGENCY_SHARE,
-              kpis["readmission_index"], extra=0.005),
-        {"kpi": "alos_days", "observed": kpis["alos_days"], "expected": g.los_mean_days, "tolerance": 0.3,
-         "within": abs(kpis["alos_days"] - g.los_mean_days) <= 0.3,
-         "note": "LOS is requested in calendar days; gold measures the period (admission and discharge hours)"},
-    ]}
 
 
 def main() -> None:
@@ -125,7 +93,7 @@ def main() -> None:
         "silver_incremental_s": round(silver_inc_s, 1), "gold_incremental_s": round(gold_inc_s, 1),
         "incremental_vs_full": round(incremental / full, 2), "silver_rows": silver.rows_out,
         "gold_stays": gold.rows_out, "gold_incremental_patients": gold_inc.details.get("patients"),
-        "kpis": kpis, "recovered": recovered_rates(kpis, cfg),
+        "kpis": kpis, "recovered": {"checks": requested_rates(kpis, cfg.generator)},
     }
     print(json.dumps(result, indent=2))
     print(f"| silver + gold full, {resources:,} resources | {full:.1f} s (silver {silver_s:.1f} s, gold {gold_s:.1f} s) "

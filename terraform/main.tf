@@ -2,6 +2,7 @@
 # endpoints differ between an emulator and real AWS.
 locals {
   config   = jsondecode(file("${path.module}/../config/${var.env}.json"))
+  pipeline = jsondecode(file("${path.module}/../config/workflow/pipeline.json"))
   emulated = var.target == "local"
 }
 
@@ -27,6 +28,7 @@ provider "aws" {
       events   = var.aws_endpoint_url
       sts      = var.aws_endpoint_url
       iam      = var.aws_endpoint_url
+      logs     = var.aws_endpoint_url
     }
   }
 
@@ -59,10 +61,34 @@ module "catalog" {
 }
 
 module "alerts" {
-  source          = "./modules/alerts"
-  topic_name      = local.config.alerts.sns_topic
-  rule_name       = local.config.alerts.job_failure_rule
+  source     = "./modules/alerts"
+  topic_name = local.config.alerts.sns_topic
+  rule_name  = local.config.alerts.job_failure_rule
   # The same pattern file fhirpulse/stack/provision.py registers on the embedded stack.
-  event_pattern   = jsonencode(jsondecode(file("${path.module}/../config/events/glue_job_failure.json")))
-  test_queue_name = var.enable_alerts_test_queue ? try(local.config.alerts.test_queue, null) : null
+  event_pattern    = jsonencode(jsondecode(file("${path.module}/../config/events/glue_job_failure.json")))
+  test_queue_name  = var.enable_alerts_test_queue ? try(local.config.alerts.test_queue, null) : null
+  relay_queue_name = try(local.config.alerts.relay_queue, null)
+}
+
+# The same pipeline definition the local runner reads (fhirpulse/workflow/runner.py).
+module "workflow" {
+  source        = "./modules/workflow"
+  workflow_name = local.config.workflow.name
+  description   = try(local.pipeline.description, "")
+  jobs = [for job in local.pipeline.jobs : {
+    name          = job.name
+    glue_job_name = "${local.config.workflow.job_prefix}${job.name}"
+    after         = try(job.after, [])
+  }]
+  state_table_name       = local.config.workflow.state_table
+  point_in_time_recovery = !local.emulated
+  log_group_name         = local.config.workflow.log_group
+}
+
+module "ingest_trigger" {
+  count       = try(local.config.workflow.trigger_queue, null) == null ? 0 : 1
+  source      = "./modules/ingest_trigger"
+  bucket_name = module.lake_storage.bucket
+  raw_prefix  = local.config.s3.raw_prefix
+  queue_name  = local.config.workflow.trigger_queue
 }

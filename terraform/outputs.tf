@@ -22,3 +22,18 @@ output "alerts_test_queue_url" {
   description = "SQS queue subscribed to the alerts topic (null when disabled)."
   value       = module.alerts.test_queue_url
 }
+
+output "workflow" {
+  description = "The Glue workflow, its triggers, the runner's state table and the metrics log group."
+  value = {
+    name             = module.workflow.workflow_name
+    triggers         = module.workflow.trigger_names
+    state_table_name = module.workflow.state_table_name
+    log_group_name   = module.workflow.log_group_name
+  }
+}
+
+output "upload_queue_url" {
+  description = "The queue of raw-upload notifications (the trigger's event source; null when none)."
+  value       = try(module.ingest_trigger[0].queue_url, null)
+}

@@ -1,97 +1,122 @@
-"""`fhirpulse demo`: start the embedded stack, run the pipeline end to end, print what it did, stop."""
+"""`fhirpulse demo`: the whole product on the embedded stack, as a new user would drive it.
+
+Stack up -> generate two batches -> upload each; the upload trigger (the Lambda's handler, fed by the S3
+notification queue) starts the workflow by itself -> the KPIs through Trino beside the generator's requested
+rates -> what to try next -> stack down.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fhirpulse import deps, stack
-from fhirpulse.cli.common import EnvOption, config_or_exit
+from fhirpulse import stack
+from fhirpulse.cli.common import EnvOption, config_or_exit, fail
+from fhirpulse.cli.workflow import RunDisplay, make_runner
 from fhirpulse.core.config import Config
 from fhirpulse.reporting.kpis import query_kpis
-from fhirpulse.stack import sql as sql_client
-from fhirpulse.stack.state import StackState
+from fhirpulse.reporting.rates import requested_rates
+from fhirpulse.stack.landing import upload_tree
+from fhirpulse.workflow.runs import SUCCEEDED
 
 console = Console()
+REPORT = Path("reports") / "kpis.html"
 
 
-def trino_query(state: StackState, cfg: Config, sql: str, schema: str) -> tuple[list[str], list[list]]:
-    return sql_client.trino_query(state.trino_url, cfg.trino.catalog, sql, schema, user="fhirpulse-demo")
+def _generate(cfg: Config, out: Path, batch: int, patients: int, first_batch: int, seed: int) -> int:
+    with console.status(f"generating batch {batch}: {patients} new patients"
+                        + (" + updates of earlier ones" if batch > 1 else "") + "…"):
+        subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "-n", str(patients), "--seed", str(seed),
+                        "--batch", str(batch), "--earlier-patients", str(first_batch), "--out", str(out),
+                        "--no-progress", "--env", cfg.env, "--summary-file", str(out.parent / f"summary-{batch}.json")],
+                       check=True, capture_output=True)
+    files = sorted(out.rglob("*.ndjson"))
+    resources = sum(1 for f in files for line in f.open("rb") if line.strip())
+    console.print(f"batch {batch}: {resources:,} FHIR R4 resources in {len(files)} NDJSON files")
+    return resources
 
 
-def _print_table(title: str, columns: list[str], rows: list[list]) -> None:
-    out = Table(title=title)
-    for col in columns:
-        out.add_column(col)
-    for row in rows:
-        out.add_row(*("" if v is None else str(v) for v in row))
-    console.print(out)
+def _upload_and_wait_for_the_trigger(cfg: Config, folder: Path, batch: int) -> None:
+    from fhirpulse.workflow.watch import watch
+
+    keys = upload_tree(cfg, folder, f"demo-batch-{batch}")
+    console.print(f"uploaded {len(keys)} objects to s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/demo-batch-{batch}/; "
+                  "waiting for the upload trigger…")
+    runs = []
+
+    def start(uploads: list[str]) -> str:
+        console.print(f"trigger: {len(uploads)} new raw objects -> one workflow run")
+        with RunDisplay(console) as display:
+            run = make_runner(cfg, display).run(trigger=f"s3: {len(uploads)} uploads")
+        runs.append(run)
+        return run.run_id
+
+    watch(cfg, start, max_runs=1, idle_seconds=120)
+    if not runs:
+        fail("the upload trigger did not start a workflow run within 2 minutes")
+    if runs[0].state != SUCCEEDED:
+        fail(f"workflow run {runs[0].run_id} ended {runs[0].state}; its log: {runs[0].log_file}")
 
 
-def _bronze_overview(state: StackState, cfg: Config) -> None:
-    db = cfg.glue.bronze_database
-    _, tables = trino_query(state, cfg, "SHOW TABLES", db)
-    names = [t for (t,) in tables if t not in (cfg.bronze.audit_table, cfg.bronze.quarantine_table)]
-    union = " UNION ALL ".join(
-        f"SELECT '{t}' AS bronze_table, count(*) AS row_count, count(DISTINCT patient_id) AS patients FROM {t}"
-        for t in names)
-    _print_table(f"Trino: bronze tables in {cfg.trino.catalog}.{db}",
-                 *trino_query(state, cfg, f"{union} ORDER BY 1", db))
-    _print_table("Trino: bronze audit",
-                 *trino_query(state, cfg, "SELECT run_id, status, files, records_in, rows_out, quarantined, "
-                                          f"round(duration_s, 1) AS seconds FROM {cfg.bronze.audit_table} "
-                                          "ORDER BY started_at", db))
-
-
-def _run_layers(cfg: Config) -> None:
-    """Bronze, silver and gold in one Spark session, each printing its audit line."""
-    from spark_jobs.bronze.job import run_bronze
-    from spark_jobs.gold.job import run_gold
-    from spark_jobs.lake.session import build_session
-    from spark_jobs.silver.job import run_silver
-
-    spark = build_session(cfg, "fhirpulse-demo", deps.local_runtime())
-    steps = [("2. bronze: raw FHIR -> Hudi tables (ledger, quarantine, audit)", run_bronze),
-             ("3. silver: ViewDefinitions -> flat tables, incremental, data-quality flags", run_silver),
-             ("4. gold: stays with KPI flags, KPI table by month x hospital x age band", run_gold)]
-    for title, job in steps:
-        console.rule(title)
-        with console.status(f"running on Spark {cfg.spark.master}…"):
-            audit = job(cfg, lambda: spark)
-        console.print(f"{audit.layer} run {audit.run_id}: {audit.status}, {audit.records_in} records in, "
-                      f"{audit.rows_out} rows out, {audit.quarantined} quarantined, in {audit.duration_s:.0f}s")
+def _kpi_table(cfg: Config, trino_url: str) -> None:
+    kpis = query_kpis(cfg, trino_url)[0]
+    checks = {c["kpi"]: c for c in requested_rates(kpis, cfg.generator)}
+    table = Table(title=f"KPIs from {cfg.glue.gold_database}.{cfg.gold.kpi_table} through Trino "
+                        "(definitions: docs/kpis.md)", title_justify="left")
+    for column in ("KPI", "gold", "numerator / denominator", "generator asked for", "within tolerance"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    counts = {"mortality_rate": ("deaths", "stays"), "readmission_rate": ("readmissions", "readmission_index"),
+              "hai_rate": ("hai_stays", "hai_denominator")}
+    for kpi, check in checks.items():
+        ratio = f"{kpis[counts[kpi][0]]:,} / {kpis[counts[kpi][1]]:,}" if kpi in counts else f"{kpis['stays']:,} stays"
+        observed = "–" if check["observed"] is None else f"{check['observed']:.4f}"
+        within = "[green]yes[/green]" if check["within"] else "[red]no[/red]"
+        table.add_row(kpi, observed, ratio, f"{check['expected']:.4f} ± {check['tolerance']:.4f}", within)
+    console.print(table)
 
 
 def demo(
     env: EnvOption = None,
-    patients: Annotated[int, typer.Option("--patients", "-n", help="Synthetic patients to generate.")] = 300,
+    patients: Annotated[int, typer.Option("--patients", "-n", help="Patients in the first batch.")] = 2000,
     seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 7,
-    keep: Annotated[bool, typer.Option(help="Leave the stack running afterwards.")] = False,
+    keep: Annotated[bool, typer.Option(help="Leave the stack running afterwards (to try the next steps).")] = False,
 ) -> None:
-    """Generate FHIR R4 into the emulated S3, run bronze, silver and gold, and query the KPIs with Trino."""
+    """The product end to end on the embedded stack: generate two batches, upload them, let the upload
+    trigger run the workflow (bronze -> silver -> gold) each time, and print the KPIs through Trino."""
     cfg = config_or_exit(env)
     started = time.monotonic()
-    with console.status("starting the embedded stack (moto server, Trino 476)…"):
+    with console.status("starting the embedded stack (moto server as AWS, Trino 476)…"):
         state = stack.up(cfg)
-    console.print(f"stack: aws={state.aws_endpoint_url} trino={state.trino_url}")
+    bound = cfg.with_endpoint(state.aws_endpoint_url)
+    console.print(f"stack: AWS API (moto) {state.aws_endpoint_url}, Trino {state.trino_url}")
     try:
-        console.rule(f"1. generate {patients} patients (seed {seed}) into s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}")
-        subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "--patients", str(patients),
-                        "--seed", str(seed), "--out", "raw", "--env", cfg.env], check=True)
-
-        bound = cfg.with_endpoint(state.aws_endpoint_url)
-        _run_layers(bound)
-
-        console.rule("5. Trino reads what Spark wrote, through the Glue catalog")
-        _bronze_overview(state, cfg)
-        console.rule("6. the KPIs, from the gold tables through Trino (definitions: docs/kpis.md)")
-        _print_table("KPIs", ["kpi", "value"], [[k, v] for k, v in query_kpis(cfg, state.trino_url)[0].items()])
+        with tempfile.TemporaryDirectory(prefix="fhirpulse-demo-") as tmp:
+            second = max(1, patients // 4)
+            for batch, count in ((1, patients), (2, second)):
+                console.rule(f"batch {batch}")
+                folder = Path(tmp) / f"batch-{batch}"
+                _generate(cfg, folder, batch, count, patients, seed)
+                _upload_and_wait_for_the_trigger(bound, folder, batch)
+        console.rule("KPIs")
+        _kpi_table(cfg, state.trino_url)
+        if REPORT.is_file():
+            console.print(f"report: {REPORT.resolve()}")
+        console.rule("what next")
+        hint = "" if keep else " (run `fhirpulse demo --keep` or `fhirpulse stack up` to keep the stack)"
+        console.print(f"Trino (SQL on the lake): {state.trino_url}{hint}\n"
+                      "fhirpulse kpis --by hospital        KPIs by hospital, month or age band (json, csv)\n"
+                      "fhirpulse status                    the workflow runs and their jobs\n"
+                      "fhirpulse watch                     upload more (fhirpulse land DIR) and let it run\n"
+                      "fhirpulse run pipeline              run the workflow now\n"
+                      f"logs: {state.workdir}/logs/ (one JSON-lines file per run; Spark's warnings in spark.log)")
         console.print(f"done in {time.monotonic() - started:.0f}s")
     finally:
         if not keep:

@@ -70,7 +70,7 @@ def pipeline(
                                              "at once, with code 3).")] = 0,
     full: Annotated[bool, typer.Option("--full", help="Silver and gold rebuild from everything upstream.")] = False,
 ) -> None:
-    """Run the workflow now: the jobs of config/pipeline.json in order (bronze -> silver -> gold), each only
+    """Run the workflow now: the jobs of config/workflow/pipeline.json in order (bronze -> silver -> gold), each only
     when the jobs before it SUCCEEDED. One workflow run at a time (a DynamoDB lock with a lease)."""
     from fhirpulse.workflow.lock import LockHeld
 

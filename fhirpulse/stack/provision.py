@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from fhirpulse.core import aws
 from fhirpulse.core.config import REPO_ROOT, Config
+from fhirpulse.core.config.pipeline import load_pipeline
 
 # The event Glue emits when a job run ends badly; Terraform's alerts module reads the same file.
 JOB_FAILURE_PATTERN_FILE = REPO_ROOT / "config" / "events" / "glue_job_failure.json"
@@ -79,6 +80,31 @@ def ensure_trigger_queue(cfg: Config) -> dict[str, str]:
     return {"trigger_queue_url": url}
 
 
+def ensure_glue_workflow(cfg: Config) -> None:
+    """The Glue workflow and its triggers from config/workflow/pipeline.json, as Terraform's workflow module declares
+    them (locally the runner executes the definition; the catalog entry keeps both sides comparable)."""
+    glue = aws.client(cfg, "glue")
+    pipeline = load_pipeline()
+    name = cfg.workflow.name
+    try:
+        glue.get_workflow(Name=name)
+    except glue.exceptions.EntityNotFoundException:
+        glue.create_workflow(Name=name, Description=pipeline.description, MaxConcurrentRuns=1)
+    triggers = [{"Name": f"{name}-start", "Type": "ON_DEMAND",
+                 "Actions": [{"JobName": cfg.workflow.job_name(j.name)} for j in pipeline.jobs if not j.after]}]
+    triggers += [{"Name": f"{name}-{j.name}", "Type": "CONDITIONAL", "StartOnCreation": True,
+                  "Actions": [{"JobName": cfg.workflow.job_name(j.name)}],
+                  "Predicate": {"Logical": "AND", "Conditions": [
+                      {"LogicalOperator": "EQUALS", "JobName": cfg.workflow.job_name(a), "State": "SUCCEEDED"}
+                      for a in j.after]}}
+                 for j in pipeline.jobs if j.after]
+    for trigger in triggers:
+        try:
+            glue.get_trigger(Name=trigger["Name"])
+        except glue.exceptions.EntityNotFoundException:
+            glue.create_trigger(WorkflowName=name, **trigger)
+
+
 def ensure_log_group(cfg: Config) -> None:
     logs = aws.client(cfg, "logs")
     with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
@@ -132,5 +158,6 @@ def provision(cfg: Config) -> dict[str, str]:
     ensure_ledger_table(cfg)
     ensure_workflow_table(cfg)
     ensure_glue_databases(cfg)
+    ensure_glue_workflow(cfg)
     ensure_log_group(cfg)
     return ensure_alerts(cfg) | ensure_trigger_queue(cfg)

@@ -31,6 +31,7 @@ def isolated_config(env: str, folder: Path, **sections: dict) -> Path:
         data[section] = data.get(section, {}) | values
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{env}.json").write_text(json.dumps(data, indent=2))
+    (folder / PIPELINE_FILE).parent.mkdir(parents=True, exist_ok=True)
     (folder / PIPELINE_FILE).write_text((REPO_ROOT / "config" / PIPELINE_FILE).read_text())
     return folder
 

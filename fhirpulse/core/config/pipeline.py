@@ -1,4 +1,4 @@
-"""The pipeline definition (`config/pipeline.json`): which jobs run, in which order, on which workers.
+"""The pipeline definition (`config/workflow/pipeline.json`): which jobs run, in which order, on what.
 
 One file, read by Terraform (the Glue workflow, its conditional triggers and the Glue jobs) and by the local
 workflow runner, so the two cannot drift. A job starts when every job in its `after` list SUCCEEDED (Glue's
@@ -17,7 +17,7 @@ from fhirpulse.core.config.fields import Strict
 from fhirpulse.core.config.loader import config_dir
 from fhirpulse.core.errors import ConfigError, validation_problems
 
-PIPELINE_FILE = "pipeline.json"
+PIPELINE_FILE = "workflow/pipeline.json"
 JobName = Literal["bronze", "silver", "gold"]
 
 
@@ -54,7 +54,7 @@ class Pipeline(Strict):
 
 
 def load_pipeline(path: Path | None = None) -> Pipeline:
-    """`config/pipeline.json` (in $FHIRPULSE_CONFIG_DIR when set), validated; problems name the key."""
+    """`config/workflow/pipeline.json` (in $FHIRPULSE_CONFIG_DIR when set), validated; problems name the key."""
     path = path or config_dir() / PIPELINE_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -24,10 +24,40 @@ resource "aws_cloudwatch_event_rule" "job_failed" {
   event_pattern = var.event_pattern
 }
 
+# The rule delivers to the topic; on an emulator that cannot (moto), to the relay queue, which
+# fhirpulse.workflow.events.forward_alerts drains into the topic.
 resource "aws_cloudwatch_event_target" "alerts" {
   rule      = aws_cloudwatch_event_rule.job_failed.name
-  target_id = "alerts-topic"
-  arn       = aws_sns_topic.alerts.arn
+  target_id = "alerts"
+  arn       = var.relay_queue_name == null ? aws_sns_topic.alerts.arn : aws_sqs_queue.relay[0].arn
+}
+
+resource "aws_sqs_queue" "relay" {
+  count = var.relay_queue_name == null ? 0 : 1
+  name  = var.relay_queue_name
+}
+
+data "aws_iam_policy_document" "events_to_relay" {
+  count = var.relay_queue_name == null ? 0 : 1
+  statement {
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.relay[0].arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.job_failed.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "relay" {
+  count     = var.relay_queue_name == null ? 0 : 1
+  queue_url = aws_sqs_queue.relay[0].id
+  policy    = data.aws_iam_policy_document.events_to_relay[0].json
 }
 
 resource "aws_sqs_queue" "test" {

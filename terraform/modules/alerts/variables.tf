@@ -23,3 +23,9 @@ variable "test_queue_name" {
   type        = string
   default     = null
 }
+
+variable "relay_queue_name" {
+  description = "Emulators only: the rule targets this SQS queue and a forwarder publishes to the topic (moto's EventBridge cannot deliver to SNS). null = the rule targets the topic."
+  type        = string
+  default     = null
+}

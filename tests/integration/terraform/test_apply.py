@@ -53,6 +53,9 @@ def _describe(cfg) -> dict:
     queue_url = sqs.get_queue_url(QueueName=cfg.alerts.test_queue)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     subs = sns.list_subscriptions_by_topic(TopicArn=topics[0])["Subscriptions"]
+    state = ddb.describe_table(TableName=cfg.workflow.state_table)["Table"]
+    notifications = s3.get_bucket_notification_configuration(Bucket=cfg.s3.bucket).get("QueueConfigurations", [])
+    logs = aws.client(cfg, "logs").describe_log_groups()["logGroups"]
     return {
         "buckets": sorted(b["Name"] for b in s3.list_buckets()["Buckets"]),
         "ledger_keys": sorted((k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]),
@@ -63,6 +66,14 @@ def _describe(cfg) -> dict:
         "rule_state": rule["State"],
         "rule_targets": [t["Arn"].rsplit(":", 1)[1] for t in targets],
         "subscriptions": [(s["Protocol"], s["Endpoint"] == queue_arn) for s in subs],
+        "workflow_state_keys": [(k["AttributeName"], k["KeyType"]) for k in state["KeySchema"]],
+        "upload_notifications": [(n["QueueArn"].rsplit(":", 1)[1], n["Events"],
+                                  n["Filter"]["Key"]["FilterRules"][0]["Value"]) for n in notifications],
+        "log_groups": [g["logGroupName"] for g in logs],
+        "workflow": glue.get_workflow(Name=cfg.workflow.name)["Workflow"].get("MaxConcurrentRuns"),
+        "triggers": sorted((t["Name"], t["Type"], [a["JobName"] for a in t["Actions"]],
+                            sorted((c["JobName"], c["State"]) for c in t.get("Predicate", {}).get("Conditions", [])))
+                           for t in glue.get_triggers()["Triggers"]),
     }
 
 
@@ -94,6 +105,17 @@ def test_terraform_apply_on_moto_declares_what_the_stack_provisions(terraform_en
         assert declared == provisioned
         assert declared["buckets"] == [tf_cfg.s3.bucket]
         assert declared["subscriptions"] == [("sqs", True)]
+        # the workflow follows config/workflow/pipeline.json: bronze starts it, each next job waits for the previous
+        assert declared["triggers"] == [
+            ("fhirpulse-local-pipeline-gold", "CONDITIONAL", ["fhirpulse-local-gold"],
+             [("fhirpulse-local-silver", "SUCCEEDED")]),
+            ("fhirpulse-local-pipeline-silver", "CONDITIONAL", ["fhirpulse-local-silver"],
+             [("fhirpulse-local-bronze", "SUCCEEDED")]),
+            ("fhirpulse-local-pipeline-start", "ON_DEMAND", ["fhirpulse-local-bronze"], []),
+        ]
+        assert declared["rule_targets"] == [tf_cfg.alerts.relay_queue]
+        assert declared["upload_notifications"] == [(tf_cfg.workflow.trigger_queue, ["s3:ObjectCreated:*"],
+                                                      f"{tf_cfg.s3.raw_prefix}/")]
     finally:
         stop_process_group(tf_pid)
         stop_process_group(py_pid)
