@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fhirpulse.cli import demo, deps, generate, kpis, run, stack, views, workflow
+from fhirpulse.cli import demo, deps, generate, kpis, query, run, stack, views, workflow
 from fhirpulse.core.logs import console_json
 from fhirpulse.stack.state import state_dir
 
@@ -43,6 +43,8 @@ app.add_typer(run.app, name="run")
 app.add_typer(views.app, name="views")
 app.command("generate")(generate.generate)
 app.command("kpis")(kpis.kpis)
+app.command("query")(query.query)
+app.command("report")(query.report)
 app.command("demo")(demo.demo)
 app.command("watch")(workflow.watch)
 app.command("status")(workflow.status)

@@ -22,8 +22,10 @@ from fhirpulse import stack
 from fhirpulse.cli.common import EnvOption, config_or_exit, fail
 from fhirpulse.cli.workflow import RunDisplay, make_runner
 from fhirpulse.core.config import Config
+from fhirpulse.reporting.engine import engine_for
 from fhirpulse.reporting.kpis import query_kpis
 from fhirpulse.reporting.rates import requested_rates
+from fhirpulse.reporting.report import write_report
 from fhirpulse.stack.landing import upload_tree
 from fhirpulse.workflow.runs import SUCCEEDED
 
@@ -66,8 +68,8 @@ def _upload_and_wait_for_the_trigger(cfg: Config, folder: Path, batch: int) -> N
         fail(f"workflow run {runs[0].run_id} ended {runs[0].state}; its log: {runs[0].log_file}")
 
 
-def _kpi_table(cfg: Config, trino_url: str) -> None:
-    kpis = query_kpis(cfg, trino_url)[0]
+def _kpi_table(cfg: Config) -> None:
+    kpis = query_kpis(cfg, engine_for(cfg))[0]
     checks = {c["kpi"]: c for c in requested_rates(kpis, cfg.generator)}
     table = Table(title=f"KPIs from {cfg.glue.gold_database}.{cfg.gold.kpi_table} through Trino "
                         "(definitions: docs/kpis.md)", title_justify="left")
@@ -106,13 +108,16 @@ def demo(
                 _generate(cfg, folder, batch, count, patients, seed)
                 _upload_and_wait_for_the_trigger(bound, folder, batch)
         console.rule("KPIs")
-        _kpi_table(cfg, state.trino_url)
-        if REPORT.is_file():
-            console.print(f"report: {REPORT.resolve()}")
+        _kpi_table(cfg)
+        with console.status("rendering the HTML report…"):
+            report = write_report(cfg, engine_for(cfg), REPORT)
+        console.print(f"report: {report.resolve()}")
         console.rule("what next")
         hint = "" if keep else " (run `fhirpulse demo --keep` or `fhirpulse stack up` to keep the stack)"
         console.print(f"Trino (SQL on the lake): {state.trino_url}{hint}\n"
                       "fhirpulse kpis --by hospital        KPIs by hospital, month or age band (json, csv)\n"
+                      "fhirpulse query --list              the analyst SQL in trino/queries (Trino or Athena)\n"
+                      "fhirpulse report --out r.html       the KPI report as one HTML file\n"
                       "fhirpulse status                    the workflow runs and their jobs\n"
                       "fhirpulse watch                     upload more (fhirpulse land DIR) and let it run\n"
                       "fhirpulse run pipeline              run the workflow now\n"

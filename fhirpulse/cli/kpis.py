@@ -35,14 +35,15 @@ def kpis(
 ) -> None:
     """Hospital KPIs from the gold tables (docs/kpis.md): stays, in-hospital mortality, 30-day readmission,
     hospital-acquired infection, average length of stay. With --format json and no --by: one JSON object."""
-    from fhirpulse.stack.state import load_state
+    from fhirpulse.core.config import ConfigError
+    from fhirpulse.reporting.engine import engine_for
 
     cfg = config_or_exit(env)
-    url = cfg.trino.url or (state.trino_url if (state := load_state()) else None)
-    if not url:
-        fail("no Trino to ask: start the embedded stack (`fhirpulse stack up`) or set trino.url in the config",
-             code=2)
-    rows = query_kpis(cfg, url, by.value if by else None)
+    try:
+        engine = engine_for(cfg)
+    except ConfigError as err:
+        fail(str(err), code=2)
+    rows = query_kpis(cfg, engine, by.value if by else None)
     if output is Format.json:
         print(json.dumps(rows if by else rows[0], indent=2))
     elif output is Format.csv:

@@ -7,6 +7,7 @@ computed from the summed counts (never averaged), `None` when the denominator is
 from __future__ import annotations
 
 from fhirpulse.core.config import Config
+from fhirpulse.reporting.engine import Engine
 
 # `--by` choice -> the KPI table's column
 GROUPINGS = {"month": "discharge_month", "hospital": "hospital_id", "age_band": "age_band"}
@@ -41,11 +42,9 @@ def summarize(sums: dict) -> dict:
     }
 
 
-def query_kpis(cfg: Config, trino_url: str, by: str | None = None) -> list[dict]:
+def query_kpis(cfg: Config, engine: Engine, by: str | None = None) -> list[dict]:
     """One summary (no `by`), or one per group with the group's value first."""
-    from fhirpulse.stack.sql import trino_query
-
-    columns, rows = trino_query(trino_url, cfg.trino.catalog, kpi_sql(cfg, by), user="fhirpulse-kpis")
+    columns, rows = engine.query(kpi_sql(cfg, by))
     out = []
     for row in rows:
         record = dict(zip(columns, row, strict=True))

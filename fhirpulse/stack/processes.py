@@ -19,8 +19,10 @@ from pathlib import Path
 
 from fhirpulse import deps
 from fhirpulse.core.config import REPO_ROOT, Config
+from fhirpulse.core.templates import fill
 
 TRINO_CATALOG_DIR = REPO_ROOT / "trino" / "catalog"
+TRINO_ETC_DIR = REPO_ROOT / "trino" / "etc"
 
 
 class StackError(RuntimeError):
@@ -109,46 +111,28 @@ def start_moto(workdir: Path) -> tuple[int, int]:
 
 # ---------------------------------------------------------------------------------------------- Trino
 def _trino_etc(cfg: Config, workdir: Path, port: int, home: Path) -> Path:
+    """trino/etc/* and trino/catalog/* (the files compose mounts too), filled from the config's `trino`
+    section into the stack's own etc folder."""
     etc = workdir / "trino" / "etc"
     shutil.rmtree(etc, ignore_errors=True)
     (etc / "catalog").mkdir(parents=True)
-    data_dir = workdir / "trino" / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    (etc / "config.properties").write_text("\n".join([
-        "coordinator=true",
-        "node-scheduler.include-coordinator=true",
-        f"http-server.http.port={port}",
-        # airlift's node settings: bind and advertise loopback only
-        "node.bind-ip=127.0.0.1",
-        "node.internal-address=127.0.0.1",
-        f"node.environment=fhirpulse_{cfg.env}",
-        f"node.id=fhirpulse-{cfg.env}-1",
-        f"discovery.uri=http://127.0.0.1:{port}",
-        f"query.max-memory={cfg.trino.query_max_memory}",
-        f"query.max-memory-per-node={cfg.trino.query_max_memory}",
-        f"plugin.dir={home / 'plugin'}",
-        f"catalog.config-dir={etc / 'catalog'}",
-        # one node with two cores: keep task concurrency small
-        "task.concurrency=2",
-        "",
-    ]))
-    (etc / "log.properties").write_text("io.trino=INFO\n")
+    (workdir / "trino" / "data").mkdir(parents=True, exist_ok=True)
+    values = {"http_port": port, "node_environment": f"fhirpulse_{cfg.env}", "node_id": f"fhirpulse-{cfg.env}-1",
+              "query_max_memory": cfg.trino.query_max_memory, "plugin_dir": home / "plugin",
+              "catalog_dir": etc / "catalog", "task_concurrency": cfg.trino.task_concurrency,
+              "heap": cfg.trino.heap, "processors": cfg.trino.processors}
+    for template in sorted(TRINO_ETC_DIR.iterdir()):
+        if template.is_file():
+            (etc / template.name).write_text(fill(template.read_text(), values, str(template)))
     for template in TRINO_CATALOG_DIR.glob("*.properties"):
         target = etc / "catalog" / (template.name if template.stem != "hudi" else f"{cfg.trino.catalog}.properties")
         shutil.copy(template, target)
     return etc
 
 
-def _trino_jvm_options(cfg: Config) -> list[str]:
-    # Sized for a 2-core, 24 GiB machine that also runs Spark (4 GiB driver) and moto.
-    return [
-        f"-Xmx{cfg.trino.heap}", "-XX:InitialRAMPercentage=5", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=16M",
-        "-XX:+ExplicitGCInvokesConcurrent", "-XX:+ExitOnOutOfMemoryError", "-XX:-OmitStackTraceInFastThrow",
-        "-XX:ReservedCodeCacheSize=256M", "-XX:PerMethodRecompilationCutoff=10000",
-        "-XX:PerBytecodeRecompilationCutoff=10000", "-Djdk.attach.allowAttachSelf=true",
-        "-Djdk.nio.maxCachedBufferSize=2000000", "-Dfile.encoding=UTF-8", "-XX:+EnableDynamicAgentLoading",
-        "--enable-native-access=ALL-UNNAMED", "-XX:ActiveProcessorCount=2",
-    ]
+def _jvm_options(etc: Path) -> list[str]:
+    lines = (etc / "jvm.config").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def start_trino(cfg: Config, workdir: Path, aws_endpoint: str) -> tuple[int, int]:
@@ -163,7 +147,7 @@ def start_trino(cfg: Config, workdir: Path, aws_endpoint: str) -> tuple[int, int
         "FHIRPULSE_AWS_SECRET_ACCESS_KEY": cfg.aws.secret_access_key or "",
         "JAVA_HOME": str(jdk.home),
     }
-    cmd = [str(jdk.java), *_trino_jvm_options(cfg), f"-Dconfig={etc / 'config.properties'}",
+    cmd = [str(jdk.java), *_jvm_options(etc), f"-Dconfig={etc / 'config.properties'}",
            f"-Dlog.levels-file={etc / 'log.properties'}",
            "-cp", str(home / "lib" / "*"), "io.trino.server.TrinoServer"]
     log = workdir / "trino.log"

@@ -116,6 +116,24 @@ class TrinoConfig(Strict):
     url: str | None = Field(default=None, description="null in embedded mode: the stack starts Trino.")
     heap: str = Field(default="3G", pattern=r"^\d+[MG]$")
     query_max_memory: str = Field(default="1GB", pattern=r"^\d+(MB|GB)$")
+    processors: int = Field(default=2, ge=1, le=512, description="Cores Trino's JVM may use "
+                            "(-XX:ActiveProcessorCount); the embedded stack shares them with Spark.")
+    task_concurrency: int = Field(default=2, ge=1, le=256, description="task.concurrency (a power of two).")
+
+    @field_validator("task_concurrency")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError("must be a power of two (Trino requires it)")
+        return value
+
+
+class AthenaConfig(Strict):
+    """Athena for an AWS environment (`aws.endpoint_url: null` and no `trino.url`): the same SQL files."""
+
+    workgroup: str = Field(default="primary", pattern=r"^[A-Za-z0-9._-]{1,128}$")
+    catalog: str = Field(default="AwsDataCatalog", description="The Glue Data Catalog as Athena names it.")
+    poll_seconds: float = Field(default=0.5, gt=0, le=10)
 
 
 class LayerConfig(Strict):
@@ -164,6 +182,7 @@ class Config(Strict):
     workflow: WorkflowConfig
     spark: SparkConfig = SparkConfig()
     trino: TrinoConfig = TrinoConfig()
+    athena: AthenaConfig | None = None
     bronze: BronzeConfig = BronzeConfig()
     silver: SilverConfig = SilverConfig()
     gold: GoldConfig = GoldConfig()

@@ -22,6 +22,7 @@ import pytest
 
 from fhirpulse.core import aws
 from fhirpulse.core.config.pipeline import load_pipeline
+from fhirpulse.reporting.engine import engine_for
 from fhirpulse.reporting.kpis import query_kpis
 from fhirpulse.stack.landing import upload_tree
 from fhirpulse.workflow.lock import WorkflowLock
@@ -66,8 +67,8 @@ def _split_into_objects(folder: Path, count: int) -> Path:
     return out
 
 
-def _trino_kpis(cfg, running_stack) -> dict:
-    return query_kpis(cfg, running_stack.trino_url)[0]
+def _trino_kpis(cfg) -> dict:
+    return query_kpis(cfg, engine_for(cfg))[0]
 
 
 def _expected(folders: list[Path]) -> dict:
@@ -106,7 +107,7 @@ def test_a_burst_of_uploads_starts_exactly_one_run_and_the_kpis_reach_trino(
                                                      ("gold", "SUCCEEDED")]
     expected = _expected(uploaded)
     assert expected["stays"] > 10
-    assert_equal_kpis(_trino_kpis(cfg, running_stack), expected)
+    assert_equal_kpis(_trino_kpis(cfg), expected)
     # per-job metrics where CloudWatch Logs would keep them, in Embedded Metric Format
     metrics = read_job_metrics(cfg, run.run_id)
     assert [(m["Job"], m["state"]) for m in metrics] == [("bronze", "SUCCEEDED"), ("silver", "SUCCEEDED"),
@@ -156,15 +157,15 @@ def _cli(*args: str, env_vars: dict | None = None, **kwargs) -> subprocess.Popen
 
 
 def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_expires(
-        env, running_stack, uploaded, tmp_path_factory):
+        env, lake_spark, uploaded, tmp_path_factory):
     cfg = env
     batch2 = generate(tmp_path_factory.mktemp("gen") / "batch-2", ENV, PATIENTS, SEED, batch=2)
     upload_tree(cfg, batch2, batch2.name)
     uploaded.append(batch2)
     lock = WorkflowLock(cfg, owner="observer")
 
-    # A: a runner that dies by SIGKILL inside bronze, after its first Hudi table commit
-    doomed = _cli("run", "pipeline", env_vars={"FHIRPULSE_CRASH_AT": "bronze_after_first_table"})
+    # A: a runner that dies by SIGKILL inside bronze, once it has claimed the new files in the ledger
+    doomed = _cli("run", "pipeline", env_vars={"FHIRPULSE_CRASH_AT": "bronze_after_claim"})
     deadline = time.monotonic() + 60
     while (holder := lock.holder()) is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -181,17 +182,19 @@ def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_expires(
     assert doomed.returncode == -signal.SIGKILL
     assert lock.holder().owner == holder.owner  # nobody released it
 
-    # C waits for the lease to expire, stops A's orphaned run and completes the workflow
-    successor = _cli("run", "pipeline", "--wait", "120")
-    out, err = successor.communicate(timeout=600)
-    assert successor.returncode == 0, err[-3000:]
+    # C (in this process, on its warm Spark) waits for the lease to expire, stops A's orphaned run and
+    # completes the workflow
+    successor = _runner(cfg, lake_spark).run(trigger="test: after a crash", wait_seconds=120)
+    assert successor.state == "SUCCEEDED", successor.summary()
+    stopped = _receive_alerts(cfg, time.monotonic() + 10)
+    assert [a["Subject"] for a in stopped] == ["FHIRPulse: Glue job fhirpulse-wftest-bronze STOPPED"]
     runs = {r.run_id: r for r in RunStore(cfg).recent(10)}
     orphan = runs[holder.owner]
     assert orphan.state == "STOPPED"
     assert orphan.job("bronze").state == "STOPPED" and "lease expired" in orphan.job("bronze").message
     newest = RunStore(cfg).recent(1)[0]
-    assert newest.state == "SUCCEEDED" and newest.run_id != holder.owner
-    assert_equal_kpis(_trino_kpis(cfg, running_stack), _expected(uploaded))
+    assert newest.run_id == successor.run_id
+    assert_equal_kpis(_trino_kpis(cfg), _expected(uploaded))
     assert lock.holder() is None
 
     status = subprocess.run([sys.executable, "-m", "fhirpulse.cli", "status", "--format", "json", "--env", ENV],
