@@ -40,6 +40,8 @@ def _generate(cfg: Config, out: Path, batch: int, patients: int, first_batch: in
                         "--batch", str(batch), "--earlier-patients", str(first_batch), "--out", str(out),
                         "--no-progress", "--env", cfg.env, "--summary-file", str(out.parent / f"summary-{batch}.json")],
                        check=True, capture_output=True)
+    for summary in out.glob("generation-summary*"):
+        summary.unlink()  # the generator's report, not FHIR: it stays out of the raw prefix
     files = sorted(out.rglob("*.ndjson"))
     resources = sum(1 for f in files for line in f.open("rb") if line.strip())
     console.print(f"batch {batch}: {resources:,} FHIR R4 resources in {len(files)} NDJSON files")
@@ -74,7 +76,7 @@ def _kpi_table(cfg: Config) -> None:
     table = Table(title=f"KPIs from {cfg.glue.gold_database}.{cfg.gold.kpi_table} through Trino "
                         "(definitions: docs/kpis.md)", title_justify="left")
     for column in ("KPI", "gold", "numerator / denominator", "generator asked for", "within tolerance"):
-        table.add_column(column, justify="left" if column == "KPI" else "right")
+        table.add_column(column, justify="left" if column == "KPI" else "right", no_wrap=column == "KPI")
     counts = {"mortality_rate": ("deaths", "stays"), "readmission_rate": ("readmissions", "readmission_index"),
               "hai_rate": ("hai_stays", "hai_denominator")}
     for kpi, check in checks.items():

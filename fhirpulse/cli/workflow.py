@@ -47,6 +47,8 @@ class RunDisplay:
 
     def __exit__(self, *exc) -> None:
         self._live.__exit__(*exc)
+        if not self._live.console.is_terminal:
+            self._live.console.print()  # a pipe gets the final table without its line end
 
     def update(self, run: WorkflowRun) -> None:
         self._run = run

@@ -96,7 +96,8 @@ def render_report(cfg: Config, engine: Engine) -> str:
     trend = _rows(engine, cfg, "kpi_trend_by_month")
     by_hospital = _rows(engine, cfg, "kpis_by_hospital")
     by_age = _rows(engine, cfg, "kpis_by_age_band")
-    worst = _rows(engine, cfg, "worst_hospitals_by_hai")
+    worst_query = load_query("worst_hospitals_by_hai")
+    worst = _rows(engine, cfg, worst_query.name)
     quality = _rows(engine, cfg, "data_quality")
     runs = _rows(engine, cfg, "pipeline_runs")
     charts = "".join(f"<div class='chart'>{_trend_chart(trend, kpi)}</div>" for kpi in CHARTED)
@@ -106,10 +107,11 @@ def render_report(cfg: Config, engine: Engine) -> str:
          f"<div class='summary'>{_table([summary], columns=list(KPI_KEYS))}</div>"),
         ("Trends by discharge month", "Line: the KPI; bars: its denominator (right axis).",
          f"<div class='charts'>{charts}</div>"),
-        ("By hospital", "", _table(by_hospital, "hospital_id")),
+        ("By hospital", "", _table(by_hospital, "hospital_id", ["hospital_name", *KPI_KEYS])),
         ("By age band at admission", "", _table(by_age, "age_band")),
-        ("Highest hospital-acquired infection rates", "Hospitals with at least 20 HAI-eligible stays.",
-         _table(worst)),
+        ("Highest hospital-acquired infection rates",
+         f"Hospitals with at least {worst_query.params['min_denominator'].default} HAI-eligible stays.",
+         _table(worst, columns=["hospital_name", "hai_stays", "hai_denominator", "hai_rate", "stays"])),
         ("Data quality (silver runs)", "Rows flagged by each rule; flagged rows are kept.", _table(quality)),
         ("Pipeline runs (audit tables)", "", _table(runs)),
     ]

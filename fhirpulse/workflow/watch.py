@@ -95,6 +95,7 @@ def watch(cfg: Config, start_workflow: Callable[[list[str]], str], *, max_runs: 
             queue.retry_later(burst)  # offered again at once, not after the in-flight timeout
             raise
         queue.done(burst)
+        log_event("trigger.handled", **result)
         if result["started"]:
             started.append(result["started"])
         idle_since = time.monotonic()

@@ -55,10 +55,7 @@ def handle(event: dict, bucket: str, prefix: str, start_workflow: Callable[[list
     keys = raw_uploads(event, bucket, prefix)
     if not keys:
         return {"started": None, "objects": 0}
-    run_id = start_workflow(keys)
-    print(json.dumps({"event": "trigger.started", "workflow_run_id": run_id, "objects": len(keys),
-                      "first": keys[0]}))
-    return {"started": run_id, "objects": len(keys)}
+    return {"started": start_workflow(keys), "objects": len(keys), "first": keys[0]}
 
 
 def handler(event: dict, context: object) -> dict:  # the Lambda entry point
@@ -73,4 +70,6 @@ def handler(event: dict, context: object) -> dict:  # the Lambda entry point
         except glue.exceptions.ConcurrentRunsExceededException as err:
             raise RetryLater(f"workflow {workflow} is running; {len(keys)} uploads wait for the next run") from err
 
-    return handle(event, os.environ["RAW_BUCKET"], os.environ["RAW_PREFIX"], start)
+    result = handle(event, os.environ["RAW_BUCKET"], os.environ["RAW_PREFIX"], start)
+    print(json.dumps({"event": "trigger.handled", **result}))  # the function's CloudWatch log
+    return result

@@ -49,7 +49,8 @@ def test_one_event_starts_one_workflow_run_with_all_its_keys():
         return "wr_1"
 
     event = {"Records": [_via_sqs(_s3(f"raw/fhir/k{i}.ndjson")) for i in range(50)]}
-    assert handle(event, BUCKET, PREFIX + "/", start) == {"started": "wr_1", "objects": 50}
+    assert handle(event, BUCKET, PREFIX + "/", start) == {"started": "wr_1", "objects": 50,
+                                                          "first": "raw/fhir/k0.ndjson"}
     assert len(calls) == 1 and len(calls[0]) == 50
 
 
