@@ -10,20 +10,25 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from fhirpulse.cli.common import EnvOption, bound_config_or_exit
+from fhirpulse.cli.common import EnvOption, bound_config_or_exit, fail
 
 app = typer.Typer(help="Run pipeline jobs (bronze, silver, gold) on the configured stack.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
 FullOption = Annotated[bool, typer.Option("--full", help="Rebuild from everything upstream, not only what is new.")]
+WaitOption = Annotated[float, typer.Option(help="Seconds to wait while a workflow run or another job runs (0: exit "
+                                                "at once, with code 3).")]
 
 
-def _run_job(layer: str, env: str | None, full: bool = False) -> None:
+def _run_job(layer: str, env: str | None, full: bool = False, wait: float = 0) -> None:
     """Run one layer's job in-process, through its Glue entry script's code path, and print its audit
-    record; its JSON log lines go to a file per run."""
+    record; its JSON log lines go to a file per run. It holds the workflow lock meanwhile, so it never runs
+    beside a workflow run or another job (a second one waits `wait` seconds, then exits with code 3)."""
     from fhirpulse import deps
+    from fhirpulse.cli.workflow import EXIT_LOCKED
     from fhirpulse.core.logs import log_to_file
+    from fhirpulse.workflow.lock import LockHeld, WorkflowLock
     from fhirpulse.workflow.runner import log_dir
     from fhirpulse.workflow.runs import new_run_id
     from spark_jobs.entrypoints import glue_job
@@ -34,8 +39,13 @@ def _run_job(layer: str, env: str | None, full: bool = False) -> None:
     cfg = bound_config_or_exit(env)
     run_id = new_run_id(layer)
     argv = ["glue_job.py", *glue_arguments(cfg, layer, run_id, full)]
+    lock = WorkflowLock(cfg, owner=run_id)
     try:
-        with log_to_file(log_dir() / f"{run_id}.jsonl") as log_file, \
+        lock.acquire(wait)
+    except LockHeld as err:
+        fail(f"{err}; try again later or pass --wait SECONDS", code=EXIT_LOCKED)
+    try:
+        with lock.renewed(), log_to_file(log_dir() / f"{run_id}.jsonl") as log_file, \
                 console.status(f"{layer}: running on Spark {cfg.spark.master}…"):
             audit = glue_job.run(argv, lambda: build_session(cfg, f"fhirpulse-{layer}", deps.local_runtime()))
     except JobError as err:
@@ -46,25 +56,25 @@ def _run_job(layer: str, env: str | None, full: bool = False) -> None:
 
 
 @app.command()
-def bronze(env: EnvOption = None) -> None:
+def bronze(env: EnvOption = None, wait: WaitOption = 0) -> None:
     """Ingest every new raw object (NDJSON, gzip, Bundles, JSON arrays) into bronze Hudi tables.
 
     Files already COMMITTED in the DynamoDB ledger are skipped; bad records go to the quarantine table.
     """
-    _run_job("bronze", env)
+    _run_job("bronze", env, wait=wait)
 
 
 @app.command()
-def silver(env: EnvOption = None, full: FullOption = False) -> None:
+def silver(env: EnvOption = None, full: FullOption = False, wait: WaitOption = 0) -> None:
     """Refresh the silver tables (one per ViewDefinition in config/views) from what bronze committed since
     their checkpoints; data-quality flags are counted in the audit record."""
-    _run_job("silver", env, full)
+    _run_job("silver", env, full, wait)
 
 
 @app.command()
-def gold(env: EnvOption = None, full: FullOption = False) -> None:
+def gold(env: EnvOption = None, full: FullOption = False, wait: WaitOption = 0) -> None:
     """Recompute the stays (KPI flags) of the patients silver changed, and the KPI table (docs/kpis.md)."""
-    _run_job("gold", env, full)
+    _run_job("gold", env, full, wait)
 
 
 @app.command()

@@ -1,8 +1,11 @@
-"""One workflow run at a time: a DynamoDB lock item with a lease.
+"""One workflow run at a time: a DynamoDB lock item with a lease. A single job started by hand
+(`fhirpulse run bronze`) takes the same lock, so it never overlaps a workflow run or another job.
 
 The holder renews the lease every third of it from a background thread. A runner that dies (SIGKILL, a lost
 machine) stops renewing, so its lock expires after at most one lease and the next runner takes it over,
-learning whose run it replaced. Every write is conditional, so two runners can never both hold it.
+learning whose run it replaced. On the same machine a dead holder is seen at once (its pid is gone), so its
+lock is taken over without waiting for the lease. Every write is conditional, so two runners can never both
+hold it.
 """
 
 from __future__ import annotations
@@ -24,14 +27,26 @@ from fhirpulse.core.config import Config
 
 @dataclass(frozen=True)
 class Holder:
-    owner: str  # the workflow run id
+    owner: str  # the workflow run id (or the job run id of a job started alone)
     host: str
     pid: int
     expires_at: float  # epoch seconds
 
+    def is_dead_here(self) -> bool:
+        """The holder ran on this machine and its process is gone (a lease would only make us wait)."""
+        if self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
     def describe(self) -> str:
         until = datetime.fromtimestamp(self.expires_at, UTC).strftime("%H:%M:%S UTC")
-        return f"workflow run {self.owner} (pid {self.pid} on {self.host}), lease until {until}"
+        return f"run {self.owner} (pid {self.pid} on {self.host}), lease until {until}"
 
 
 class LockHeld(RuntimeError):
@@ -74,10 +89,25 @@ class WorkflowLock:
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": f"{now:.3f}"}})
         except ClientError as err:
-            if _conditional_failed(err):
+            if not _conditional_failed(err):
+                raise
+            holder = self.holder()
+            if holder is None or not holder.is_dead_here():
+                return False, holder
+            return self._take_from(holder, item)
+        return True, self._holder(old.get("Attributes"))
+
+    def _take_from(self, dead: Holder, item: dict) -> tuple[bool, Holder | None]:
+        """Replace a dead local holder's item, on condition that it is still that holder's."""
+        try:
+            self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="#owner = :dead",
+                               ExpressionAttributeNames={"#owner": "owner"},
+                               ExpressionAttributeValues={":dead": {"S": dead.owner}})
+        except ClientError as err:
+            if _conditional_failed(err):  # someone else was quicker
                 return False, self.holder()
             raise
-        return True, self._holder(old.get("Attributes"))
+        return True, dead
 
     def acquire(self, wait_seconds: float = 0, poll_seconds: float = 1.0) -> Holder | None:
         """Take the lock, waiting up to `wait_seconds` for the holder to finish or its lease to expire.

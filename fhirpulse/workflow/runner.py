@@ -73,11 +73,11 @@ class Runner:
             forward_alerts(self.cfg)
 
     def stop_orphan(self, previous: Holder) -> WorkflowRun | None:
-        """The run of a runner whose lease expired (it died): its running job and the run end STOPPED."""
+        """The run of a runner that died holding the lock: its running job and the run end STOPPED."""
         run = self.store.get(previous.owner)
         if run is None or run.state != RUNNING:
             return None
-        reason = f"runner pid {previous.pid} on {previous.host} stopped renewing its lock (lease expired)"
+        reason = f"runner pid {previous.pid} on {previous.host} stopped before the run ended (its lock was taken over)"
         for job in run.jobs:
             if job.state == RUNNING:
                 job.end(STOPPED, reason)

@@ -144,16 +144,23 @@ def read_documents(spark: SparkSession, cfg: Config, objects: list[RawObject]) -
     return _attach_versions(spark, cfg, arrays.unionByName(singles), objects)
 
 
-def read_gzip_without_suffix(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
-    """Hadoop picks codecs by file name, so gzip objects not named *.gz are inflated here instead."""
+def _named_gzip(obj: RawObject) -> bool:
+    return obj.key.endswith(".gz")
+
+
+def read_misnamed(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+    """Objects whose name and content disagree about gzip, read here by content: Hadoop picks its codec by
+    the name, so it would leave a gzip object not named *.gz compressed and fail on a plain one named *.gz."""
     s3 = aws.client(cfg, "s3")
     rows = []
     for obj in objects:
         uri = object_uri(cfg, obj.key)
-        try:
-            data = gzip.decompress(s3.get_object(Bucket=cfg.s3.bucket, Key=obj.key)["Body"].read())
-        except (OSError, EOFError, zlib.error) as err:
-            raise UnreadableFileError(f"{uri}: not a readable gzip stream: {err}") from None
+        data = s3.get_object(Bucket=cfg.s3.bucket, Key=obj.key)["Body"].read()
+        if obj.gzip:
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as err:
+                raise UnreadableFileError(f"{uri}: not a readable gzip stream: {err}") from None
         text = data.decode("utf-8", errors="replace")
         if obj.fmt == "document":
             rows.append((uri, obj.content_version, 1, None, None, text))
@@ -164,14 +171,14 @@ def read_gzip_without_suffix(spark: SparkSession, cfg: Config, objects: list[Raw
 
 
 def read_records(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
-    named_gzip_ok = [o for o in objects if not o.gzip or o.key.endswith(".gz")]
-    inflated_here = [o for o in objects if o.gzip and not o.key.endswith(".gz")]
+    by_spark = [o for o in objects if o.gzip == _named_gzip(o)]
+    misnamed = [o for o in objects if o.gzip != _named_gzip(o)]
     parts = [
-        read_ndjson(spark, cfg, [o for o in named_gzip_ok if o.fmt == "ndjson"]),
-        read_documents(spark, cfg, [o for o in named_gzip_ok if o.fmt == "document"]),
+        read_ndjson(spark, cfg, [o for o in by_spark if o.fmt == "ndjson"]),
+        read_documents(spark, cfg, [o for o in by_spark if o.fmt == "document"]),
     ]
-    if inflated_here:
-        parts.append(read_gzip_without_suffix(spark, cfg, inflated_here))
+    if misnamed:
+        parts.append(read_misnamed(spark, cfg, misnamed))
     out = parts[0]
     for part in parts[1:]:
         out = out.unionByName(part)

@@ -23,7 +23,7 @@ def lock_cfg(cfg):
 def test_a_second_runner_is_refused_with_the_holder_named(lock_cfg):
     first, second = WorkflowLock(lock_cfg, "wr_first", 30), WorkflowLock(lock_cfg, "wr_second", 30)
     assert first.acquire() is None
-    with pytest.raises(LockHeld, match=r"is already running: workflow run wr_first \(pid \d+ on .+\), lease until"):
+    with pytest.raises(LockHeld, match=r"is already running: run wr_first \(pid \d+ on .+\), lease until"):
         second.acquire(wait_seconds=1.5, poll_seconds=0.5)
     first.release()
     assert second.acquire() is None and second.holder().owner == "wr_second"
@@ -50,3 +50,21 @@ def test_the_heartbeat_keeps_a_short_lease_alive_and_the_block_releases_it(lock_
         taken, current = WorkflowLock(lock_cfg, "wr_intruder", 30).try_acquire()
         assert not taken and current.owner == "wr_alive"
     assert holder.holder() is None
+
+
+def test_a_dead_local_holder_is_taken_over_at_once_without_waiting_for_its_lease(lock_cfg):
+    import socket
+    import subprocess
+
+    from fhirpulse.core import aws
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process of this machine that no longer exists
+    aws.client(lock_cfg, "dynamodb").put_item(TableName=lock_cfg.workflow.state_table, Item={
+        "pk": {"S": f"lock#{lock_cfg.workflow.name}"}, "owner": {"S": "wr_gone"},
+        "host": {"S": socket.gethostname()}, "pid": {"N": str(gone.pid)}, "expires_at": {"N": str(time.time() + 600)}})
+    replaced = WorkflowLock(lock_cfg, "wr_next", 30).acquire()
+    assert replaced is not None and replaced.owner == "wr_gone"
+    # a live holder on this machine is not taken over
+    with pytest.raises(LockHeld, match="run wr_next"):
+        WorkflowLock(lock_cfg, "wr_third", 30).acquire()

@@ -156,7 +156,7 @@ def _cli(*args: str, env_vars: dict | None = None, **kwargs) -> subprocess.Popen
                             text=True, start_new_session=True, **kwargs)
 
 
-def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_expires(
+def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_is_taken_over(
         env, lake_spark, uploaded, tmp_path_factory):
     cfg = env
     batch2 = generate(tmp_path_factory.mktemp("gen") / "batch-2", ENV, PATIENTS, SEED, batch=2)
@@ -175,15 +175,15 @@ def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_expires(
     refused = _cli("run", "pipeline", "--wait", "0")
     _, err = refused.communicate(timeout=60)
     assert refused.returncode == 3, err
-    assert f"workflow fhirpulse-wftest-pipeline is already running: workflow run {holder.owner}" in err
+    assert f"workflow fhirpulse-wftest-pipeline is already running: run {holder.owner}" in err
     assert "Traceback" not in err
 
     doomed.communicate(timeout=240)
     assert doomed.returncode == -signal.SIGKILL
     assert lock.holder().owner == holder.owner  # nobody released it
 
-    # C (in this process, on its warm Spark) waits for the lease to expire, stops A's orphaned run and
-    # completes the workflow
+    # C (in this process, on its warm Spark) takes the dead runner's lock over (same machine: the pid is
+    # gone, no need to wait for the lease), stops A's orphaned run and completes the workflow
     successor = _runner(cfg, lake_spark).run(trigger="test: after a crash", wait_seconds=120)
     assert successor.state == "SUCCEEDED", successor.summary()
     stopped = _receive_alerts(cfg, time.monotonic() + 10)
@@ -191,7 +191,7 @@ def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_expires(
     runs = {r.run_id: r for r in RunStore(cfg).recent(10)}
     orphan = runs[holder.owner]
     assert orphan.state == "STOPPED"
-    assert orphan.job("bronze").state == "STOPPED" and "lease expired" in orphan.job("bronze").message
+    assert orphan.job("bronze").state == "STOPPED" and "stopped before the run ended" in orphan.job("bronze").message
     newest = RunStore(cfg).recent(1)[0]
     assert newest.run_id == successor.run_id
     assert_equal_kpis(_trino_kpis(cfg), _expected(uploaded))
@@ -205,3 +205,20 @@ def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_expires(
     assert [(j["name"], j["state"]) for j in listed[0]["jobs"]] == [
         ("bronze", "SUCCEEDED"), ("silver", "SUCCEEDED"), ("gold", "SUCCEEDED")]
     assert all(isinstance(j["seconds"], float) for j in listed[0]["jobs"])
+
+
+def test_a_job_started_by_hand_holds_the_same_lock_and_a_second_one_exits_with_one_line(env):
+    lock = WorkflowLock(env, owner="observer")
+    first = _cli("run", "bronze")
+    deadline = time.monotonic() + 60
+    while (holder := lock.holder()) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert holder is not None and holder.pid == first.pid and holder.owner.startswith("bronze_")
+    second = _cli("run", "bronze", "--wait", "0")
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 3
+    assert err.strip().startswith(f"workflow fhirpulse-wftest-pipeline is already running: run {holder.owner}")
+    assert "Traceback" not in err and "ConditionalCheckFailed" not in err
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-3000:]
+    assert lock.holder() is None
