@@ -119,3 +119,20 @@ def test_terraform_apply_on_moto_declares_what_the_stack_provisions(terraform_en
     finally:
         stop_process_group(tf_pid)
         stop_process_group(py_pid)
+
+
+def test_terraform_is_formatted_and_valid(terraform_env, tmp_path):
+    work = tmp_path / "tf"
+    shutil.copytree(REPO_ROOT / "terraform", work / "terraform")
+    shutil.copytree(REPO_ROOT / "config", work / "config")
+    tf = work / "terraform"
+    env = os.environ | {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
+    fmt = subprocess.run(["terraform", "fmt", "-check", "-recursive", "-diff", "-no-color"], cwd=tf, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    init = subprocess.run(["terraform", "init", "-backend=false", "-no-color", f"-plugin-dir={terraform_env}"],
+                          cwd=tf, env=env, capture_output=True, text=True, timeout=300)
+    assert init.returncode == 0, init.stdout + init.stderr
+    validate = subprocess.run(["terraform", "validate", "-no-color"], cwd=tf, env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert validate.returncode == 0 and "Success" in validate.stdout, validate.stdout + validate.stderr
