@@ -23,7 +23,7 @@ from fhirpulse.cli.common import EnvOption, config_or_exit, fail
 from fhirpulse.cli.workflow import RunDisplay, make_runner
 from fhirpulse.core.config import Config
 from fhirpulse.reporting.engine import engine_for
-from fhirpulse.reporting.kpis import query_kpis
+from fhirpulse.reporting.kpis import RATES, query_kpis
 from fhirpulse.reporting.rates import requested_rates
 from fhirpulse.reporting.report import write_report
 from fhirpulse.stack.landing import upload_tree
@@ -77,10 +77,9 @@ def _kpi_table(cfg: Config) -> None:
                         "(definitions: docs/kpis.md)", title_justify="left")
     for column in ("KPI", "gold", "numerator / denominator", "generator asked for", "within tolerance"):
         table.add_column(column, justify="left" if column == "KPI" else "right", no_wrap=column == "KPI")
-    counts = {"mortality_rate": ("deaths", "stays"), "readmission_rate": ("readmissions", "readmission_index"),
-              "hai_rate": ("hai_stays", "hai_denominator")}
     for kpi, check in checks.items():
-        ratio = f"{kpis[counts[kpi][0]]:,} / {kpis[counts[kpi][1]]:,}" if kpi in counts else f"{kpis['stays']:,} stays"
+        num, den = RATES[kpi]
+        ratio = f"{kpis[num]:,} / {kpis[den]:,}" if num in kpis else f"{kpis[den]:,} {den}"
         observed = "–" if check["observed"] is None else f"{check['observed']:.4f}"
         within = "[green]yes[/green]" if check["within"] else "[red]no[/red]"
         table.add_row(kpi, observed, ratio, f"{check['expected']:.4f} ± {check['tolerance']:.4f}", within)

@@ -39,7 +39,6 @@ class RunDisplay:
 
     def __init__(self, out: Console = console):
         self._live = Live(console=out, refresh_per_second=8, transient=False)
-        self._run: WorkflowRun | None = None
 
     def __enter__(self) -> RunDisplay:
         self._live.__enter__()
@@ -51,7 +50,6 @@ class RunDisplay:
             self._live.console.print()  # a pipe gets the final table without its line end
 
     def update(self, run: WorkflowRun) -> None:
-        self._run = run
         self._live.update(Group(run_table(run)), refresh=True)
 
 

@@ -12,6 +12,9 @@ from fhirpulse.reporting.engine import Engine
 # `--by` choice -> the KPI table's column
 GROUPINGS = {"month": "discharge_month", "hospital": "hospital_id", "age_band": "age_band"}
 SUMMED = ("stays", "deaths", "readmission_index", "readmissions", "hai_denominator", "hai_stays", "los_days_sum")
+# rate -> (numerator, denominator) among the summed columns
+RATES = {"mortality_rate": ("deaths", "stays"), "readmission_rate": ("readmissions", "readmission_index"),
+         "hai_rate": ("hai_stays", "hai_denominator"), "alos_days": ("los_days_sum", "stays")}
 KPI_KEYS = ("stays", "deaths", "mortality_rate", "readmission_index", "readmissions", "readmission_rate",
             "hai_denominator", "hai_stays", "hai_rate", "alos_days")
 
@@ -31,15 +34,9 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 def summarize(sums: dict) -> dict:
     """The KPI object (KPI_KEYS, in that order) from summed counts."""
-    return {
-        "stays": int(sums["stays"]), "deaths": int(sums["deaths"]),
-        "mortality_rate": _ratio(sums["deaths"], sums["stays"]),
-        "readmission_index": int(sums["readmission_index"]), "readmissions": int(sums["readmissions"]),
-        "readmission_rate": _ratio(sums["readmissions"], sums["readmission_index"]),
-        "hai_denominator": int(sums["hai_denominator"]), "hai_stays": int(sums["hai_stays"]),
-        "hai_rate": _ratio(sums["hai_stays"], sums["hai_denominator"]),
-        "alos_days": _ratio(float(sums["los_days_sum"]), sums["stays"]),
-    }
+    values = {column: int(sums[column]) for column in SUMMED if column != "los_days_sum"}
+    values |= {kpi: _ratio(float(sums[num]), sums[den]) for kpi, (num, den) in RATES.items()}
+    return {key: values[key] for key in KPI_KEYS}
 
 
 def query_kpis(cfg: Config, engine: Engine, by: str | None = None) -> list[dict]:

@@ -14,17 +14,12 @@ from pathlib import Path
 
 from fhirpulse.core.config import Config
 from fhirpulse.reporting.engine import Engine
-from fhirpulse.reporting.kpis import KPI_KEYS, query_kpis
+from fhirpulse.reporting.kpis import KPI_KEYS, RATES, query_kpis
 from fhirpulse.reporting.queries import load_query
 
-# KPI -> (title, numerator column, denominator column, how to show the value)
-CHARTED = {
-    "mortality_rate": ("In-hospital mortality", "deaths", "stays", "{:.2%}"),
-    "readmission_rate": ("30-day readmission", "readmissions", "readmission_index", "{:.2%}"),
-    "hai_rate": ("Hospital-acquired infection", "hai_stays", "hai_denominator", "{:.2%}"),
-    "alos_days": ("Average length of stay (days)", None, "stays", "{:.2f}"),
-}
-RATE_KEYS = set(CHARTED)
+# KPI -> chart title (its denominator comes from RATES)
+CHARTED = {"mortality_rate": "In-hospital mortality", "readmission_rate": "30-day readmission",
+           "hai_rate": "Hospital-acquired infection", "alos_days": "Average length of stay (days)"}
 
 
 def _rows(engine: Engine, cfg: Config, name: str, **params: str) -> list[dict]:
@@ -60,7 +55,7 @@ def _trend_chart(trend: list[dict], kpi: str) -> str:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    title, _, denominator, _ = CHARTED[kpi]
+    title, denominator = CHARTED[kpi], RATES[kpi][1]
     months = [r["discharge_month"] for r in trend]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=months, y=[r[denominator] for r in trend], name=denominator, opacity=0.35,

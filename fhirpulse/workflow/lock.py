@@ -119,7 +119,7 @@ class WorkflowLock:
                 return holder
             if time.monotonic() >= deadline:
                 raise LockHeld(self.workflow, holder)
-            time.sleep(min(poll_seconds, max(0.0, deadline - time.monotonic())) or poll_seconds)
+            time.sleep(poll_seconds)
 
     def renew(self) -> bool:
         try:

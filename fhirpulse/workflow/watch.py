@@ -57,17 +57,16 @@ class TriggerQueue:
                 last_new = time.monotonic()
         return Burst(messages)
 
+    def _in_batches(self, call: Callable, burst: Burst, **entry: object) -> None:
+        for start in range(0, len(burst.messages), 10):  # SQS batch calls take 10 entries
+            call(QueueUrl=self.url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], **entry}
+                                             for i, m in enumerate(burst.messages[start:start + 10])])
+
     def done(self, burst: Burst) -> None:
-        for start in range(0, len(burst.messages), 10):
-            self._sqs.delete_message_batch(QueueUrl=self.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                for i, m in enumerate(burst.messages[start:start + 10])])
+        self._in_batches(self._sqs.delete_message_batch, burst)
 
     def retry_later(self, burst: Burst) -> None:
-        for start in range(0, len(burst.messages), 10):
-            self._sqs.change_message_visibility_batch(QueueUrl=self.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                for i, m in enumerate(burst.messages[start:start + 10])])
+        self._in_batches(self._sqs.change_message_visibility_batch, burst, VisibilityTimeout=0)
 
 
 def watch(cfg: Config, start_workflow: Callable[[list[str]], str], *, max_runs: int | None = None,
