@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: bootstrap demo test test-unit test-integration lint up down clean help
+.PHONY: bootstrap demo test test-unit test-integration package lint up down clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,7 @@ demo: bootstrap  ## run the pipeline end to end on the embedded stack and print 
 	$(BIN)/fhirpulse demo
 
 test: bootstrap  ## unit tests, then integration tests on the embedded stack
+	@$(BIN)/fhirpulse deps tools > /dev/null
 	$(BIN)/pytest tests/unit
 	$(BIN)/pytest tests/integration
 
@@ -32,7 +33,11 @@ test-unit: bootstrap
 	$(BIN)/pytest tests/unit
 
 test-integration: bootstrap
+	@$(BIN)/fhirpulse deps tools > /dev/null
 	$(BIN)/pytest tests/integration
+
+package: $(STAMP)  ## build dist/: the Glue job library and Lambda zips Terraform deploys
+	$(BIN)/fhirpulse package
 
 lint: bootstrap  ## ruff
 	$(BIN)/ruff check .

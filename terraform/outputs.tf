@@ -37,3 +37,23 @@ output "upload_queue_url" {
   description = "The queue of raw-upload notifications (the trigger's event source; null when none)."
   value       = try(module.ingest_trigger[0].queue_url, null)
 }
+
+output "glue_jobs" {
+  description = "Glue job name by pipeline job, the entry script and the job library (null when not declared)."
+  value = try({
+    jobs            = module.glue_jobs[0].job_names
+    script_location = module.glue_jobs[0].script_location
+    library_uri     = module.glue_jobs[0].library_uri
+    role_arn        = module.glue_jobs[0].role_arn
+  }, null)
+}
+
+output "trigger_function" {
+  description = "The trigger Lambda (null when not declared)."
+  value       = try(module.ingest_trigger[0].function_name, null)
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup of the analyst SQL (null on an emulator)."
+  value       = module.catalog.athena_workgroup
+}

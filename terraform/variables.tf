@@ -33,3 +33,25 @@ variable "enable_alerts_test_queue" {
   type        = bool
   default     = true
 }
+
+variable "offline" {
+  description = "Plan without AWS access (CI): skip credential validation, account and metadata look-ups. For `terraform plan -refresh=false` only."
+  type        = bool
+  default     = false
+}
+
+variable "offline_account_id" {
+  description = "The account id ARNs use when offline=true (no look-up possible); ignored otherwise."
+  type        = string
+  default     = "123456789012"
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.offline_account_id))
+    error_message = "offline_account_id must be 12 digits."
+  }
+}
+
+variable "enable_compute" {
+  description = "Declare the Glue jobs, the trigger Lambda and their roles. null = only for target=aws (an emulator runs neither; the local runner and `fhirpulse watch` stand in)."
+  type        = bool
+  default     = null
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
@@ -19,4 +20,17 @@ def fetch() -> None:
         print(json.dumps(deps.fetch_all(), indent=2))
     except deps.DependencyError as err:
         typer.secho(f"bootstrap failed: {err}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def tools(names: Annotated[list[str] | None, typer.Argument(
+        help="checkov, tflocal, check-jsonschema (default: all).")] = None) -> None:
+    """Install the check tools the tests run (each pinned, in its own venv in the cache) and print where."""
+    from fhirpulse.deps.tools import install_tools
+
+    try:
+        print(json.dumps(install_tools(names), indent=2))
+    except deps.DependencyError as err:
+        typer.secho(f"tools: {err}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None

@@ -13,7 +13,11 @@ from botocore.exceptions import ClientError
 from fhirpulse.core import aws
 from fhirpulse.core.config import REPO_ROOT, Config
 from fhirpulse.core.config.pipeline import load_pipeline
+from fhirpulse.stack.policies import allow_service, bucket_arn
 
+# Bucket settings of Terraform's lake_storage module (versioning is for real AWS only, on both sides).
+ABORT_INCOMPLETE_UPLOAD_DAYS = 7
+UPLOADS_VISIBILITY_SECONDS = 900
 # The event Glue emits when a job run ends badly; Terraform's alerts module reads the same file.
 JOB_FAILURE_PATTERN_FILE = REPO_ROOT / "config" / "events" / "glue_job_failure.json"
 
@@ -26,6 +30,13 @@ def ensure_bucket(cfg: Config) -> None:
         kwargs = {} if cfg.region == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": cfg.region}}
         s3.create_bucket(Bucket=cfg.s3.bucket, **kwargs)
+    s3.put_public_access_block(Bucket=cfg.s3.bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_encryption(Bucket=cfg.s3.bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=cfg.s3.bucket, LifecycleConfiguration={"Rules": [{
+        "ID": "abort-incomplete-uploads", "Status": "Enabled", "Filter": {},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_UPLOAD_DAYS}}]})
 
 
 def _ensure_table(cfg: Config, name: str, keys: list[tuple[str, str]]) -> None:
@@ -55,10 +66,15 @@ def ensure_workflow_table(cfg: Config) -> None:
     _ensure_table(cfg, cfg.workflow.state_table, [("pk", "HASH")])
 
 
-def _queue(cfg: Config, name: str) -> tuple[str, str]:
+def _queue(cfg: Config, name: str, allow: tuple[str, str] | None = None, **attributes: str) -> tuple[str, str]:
+    """An SQS queue (encrypted with SQS-managed keys), created if absent; `allow` = (service, source ARN)
+    that may send to it. Returns (url, arn)."""
     sqs = aws.client(cfg, "sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]  # idempotent by name
+    url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true", **attributes})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if allow:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={
+            "Policy": allow_service(allow[0], "sqs:SendMessage", arn, allow[1])})
     return url, arn
 
 
@@ -67,7 +83,9 @@ def ensure_trigger_queue(cfg: Config) -> dict[str, str]:
     notification goes to the trigger Lambda's queue, declared by Terraform)."""
     if not cfg.workflow.trigger_queue:
         return {}
-    url, arn = _queue(cfg, cfg.workflow.trigger_queue)
+    # as long as the trigger Lambda may run (Terraform's ingest_trigger module)
+    url, arn = _queue(cfg, cfg.workflow.trigger_queue, ("s3", bucket_arn(cfg.s3.bucket)),
+                      VisibilityTimeout=str(UPLOADS_VISIBILITY_SECONDS))
     aws.client(cfg, "s3").put_bucket_notification_configuration(
         Bucket=cfg.s3.bucket,
         NotificationConfiguration={"QueueConfigurations": [{
@@ -109,6 +127,8 @@ def ensure_log_group(cfg: Config) -> None:
     logs = aws.client(cfg, "logs")
     with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_group(logGroupName=cfg.workflow.log_group)
+    logs.put_retention_policy(logGroupName=cfg.workflow.log_group,
+                              retentionInDays=cfg.workflow.log_retention_days)
 
 
 def ensure_glue_databases(cfg: Config) -> None:
@@ -130,27 +150,29 @@ def ensure_alerts(cfg: Config) -> dict[str, str]:
     targets the topic, or the relay queue a forwarder drains when the emulator cannot deliver to SNS."""
     sns, events = aws.client(cfg, "sns"), aws.client(cfg, "events")
     topic_arn = sns.create_topic(Name=cfg.alerts.sns_topic)["TopicArn"]  # idempotent by name
-    out = {"topic_arn": topic_arn}
-    if cfg.alerts.test_queue:
-        queue_url, queue_arn = _queue(cfg, cfg.alerts.test_queue)
-        subscribed = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]}
-        if queue_arn not in subscribed:
-            sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                          Attributes={"RawMessageDelivery": "false"})
-        out |= {"queue_url": queue_url, "queue_arn": queue_arn}
     rule_arn = events.put_rule(
         Name=cfg.alerts.job_failure_rule,
         EventPattern=json.dumps(json.loads(JOB_FAILURE_PATTERN_FILE.read_text())),
         State="ENABLED",
         Description="Glue job runs that end badly -> alerts topic",
     )["RuleArn"]
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy",
+                             AttributeValue=allow_service("events", "sns:Publish", topic_arn, rule_arn))
+    out = {"topic_arn": topic_arn, "rule_arn": rule_arn}
+    if cfg.alerts.test_queue:
+        queue_url, queue_arn = _queue(cfg, cfg.alerts.test_queue, ("sns", topic_arn))
+        subscribed = {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]}
+        if queue_arn not in subscribed:
+            sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                          Attributes={"RawMessageDelivery": "false"})
+        out |= {"queue_url": queue_url, "queue_arn": queue_arn}
     if cfg.alerts.relay_queue:
-        target_arn = _queue(cfg, cfg.alerts.relay_queue)[1]
+        target_arn = _queue(cfg, cfg.alerts.relay_queue, ("events", rule_arn))[1]
         out["relay_queue_arn"] = target_arn
     else:
         target_arn = topic_arn
     events.put_targets(Rule=cfg.alerts.job_failure_rule, Targets=[{"Id": "alerts", "Arn": target_arn}])
-    return out | {"rule_arn": rule_arn}
+    return out
 
 
 def provision(cfg: Config) -> dict[str, str]:

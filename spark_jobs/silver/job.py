@@ -21,6 +21,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from fhirpulse.core import aws
 from fhirpulse.core.config import REPO_ROOT, Config
 from fhirpulse.core.config.fields import GlueName
 from spark_jobs.bronze.job import resource_table
@@ -54,25 +55,40 @@ class SilverView:
         return self.definition["resource"]
 
 
-def views_dir(cfg: Config) -> Path:
-    path = Path(cfg.silver.views_dir)
-    return path if path.is_absolute() else REPO_ROOT / path
+def view_files(cfg: Config) -> list[tuple[str, str]]:
+    """(where, text) of every `*.json` in `silver.views_dir`: a folder of the checkout, an absolute folder, or
+    an `s3://bucket/prefix` (on Glue, where Terraform uploads config/views)."""
+    location = cfg.silver.views_dir
+    if location.startswith("s3://"):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        prefix = prefix.strip("/") + "/"
+        s3 = aws.client(cfg, "s3")
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        keys = sorted(o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".json"))
+        return [(f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
+                for key in keys]
+    folder = Path(location) if Path(location).is_absolute() else REPO_ROOT / location
+    return [(str(path), path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
 
 
-def load_views(folder: Path) -> list[SilverView]:
-    """Every `*.json` ViewDefinition in `folder`, the patient view first (the others check patient ids)."""
+def load_views(cfg: Config) -> list[SilverView]:
+    """Every ViewDefinition of `silver.views_dir`, the patient view first (the others check patient ids)."""
     from pydantic import TypeAdapter, ValidationError
 
     views = []
-    for path in sorted(folder.glob("*.json")):
-        definition = json.loads(path.read_text())
-        name = definition.get("name")
+    for where, text in view_files(cfg):
+        try:
+            definition = json.loads(text)
+        except ValueError as err:
+            raise ViewDefinitionError(f"{where}: not valid JSON: {err}") from None
+        name = definition.get("name") if isinstance(definition, dict) else None
         try:
             TypeAdapter(GlueName).validate_python(name)
         except ValidationError:
-            raise ViewDefinitionError(f"{path}: `name` must be a table name (lowercase, digits, _), "
+            raise ViewDefinitionError(f"{where}: `name` must be a table name (lowercase, digits, _), "
                                       f"got {name!r}") from None
         views.append(SilverView(name, definition))
+    folder = cfg.silver.views_dir
     if not views:
         raise ViewDefinitionError(f"{folder}: no ViewDefinitions (*.json) found (silver.views_dir)")
     names = [v.name for v in views]
@@ -147,7 +163,7 @@ def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = Fa
     """Refresh every silver table from what bronze committed since its checkpoint (everything with
     `full`). Returns the run's audit record; raises JobError when the run fails."""
     with JobRun(cfg, LAYER, session, run_id) as run:
-        views = load_views(views_dir(cfg))  # inside the run: a broken view is a FAILED run in the audit
+        views = load_views(cfg)  # inside the run: a broken view is a FAILED run in the audit
         compiled = compile_views(views)
         outcomes = {v.name: outcome for v in views
                     if (outcome := refresh_view(run, v, compiled[v.name], full)) is not None}

@@ -12,6 +12,9 @@ from fhirpulse.core.config.generator import GeneratorConfig
 from fhirpulse.core.errors import ConfigError
 
 LAYERS = ("bronze", "silver", "gold")
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)
 
 class AwsConfig(Strict):
     endpoint_url: str | None = Field(
@@ -34,6 +37,9 @@ class S3Config(Strict):
     bucket: S3Bucket
     raw_prefix: S3Prefix = "raw/fhir"
     lake_prefix: S3Prefix = "lake"
+    scripts_prefix: S3Prefix = Field(
+        default="scripts", description="Where deployments put the Glue entry script, the job library zip "
+        "and the silver ViewDefinitions (Terraform uploads them; the jobs' role may only read here).")
 
     @property
     def raw_uri(self) -> str:
@@ -94,6 +100,16 @@ class WorkflowConfig(Strict):
     log_group: str = Field(pattern=r"^[A-Za-z0-9_./#-]{1,512}$",
                            description="CloudWatch Logs group of per-run metrics (records, seconds).")
 
+    log_retention_days: int = Field(
+        default=30, description="Retention of every log group the platform creates (metrics, jobs, trigger).")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of CloudWatch's retention periods: {list(LOG_RETENTION_DAYS)}")
+        return value
+
     def job_name(self, job: str) -> str:
         return f"{self.job_prefix}{job}"
 
@@ -131,7 +147,10 @@ class TrinoConfig(Strict):
 class AthenaConfig(Strict):
     """Athena for an AWS environment (`aws.endpoint_url: null` and no `trino.url`): the same SQL files."""
 
-    workgroup: str = Field(default="primary", pattern=r"^[A-Za-z0-9._-]{1,128}$")
+    workgroup: str = Field(default="primary", pattern=r"^[A-Za-z0-9._-]{1,128}$",
+                           description="Terraform creates it (results in the lake bucket) unless it is 'primary'.")
+    results_prefix: S3Prefix = Field(default="athena-results",
+                                     description="Key prefix of the workgroup's query results in the lake bucket.")
     catalog: str = Field(default="AwsDataCatalog", description="The Glue Data Catalog as Athena names it.")
     poll_seconds: float = Field(default=0.5, gt=0, le=10)
 
@@ -153,7 +172,7 @@ class SilverConfig(LayerConfig):
     views_dir: str = Field(
         default="config/views",
         description="Folder of the silver ViewDefinitions, one table per file named by the view's `name` "
-        "(each needs an `id` column); relative to the checkout, or absolute.")
+        "(each needs an `id` column); relative to the checkout, absolute, or s3://bucket/prefix (on Glue).")
 
 
 class GoldConfig(LayerConfig):

@@ -30,8 +30,35 @@ class PipelineJob(Strict):
     timeout_minutes: int = Field(default=60, ge=1, le=2880, description="Glue job timeout (ends as TIMEOUT).")
 
 
+class GlueRuntime(Strict):
+    """What every Glue job of the pipeline gets besides its own arguments (Terraform's glue_jobs module)."""
+
+    version: Literal["5.0"] = Field(default="5.0", description="Glue 5.0: Spark 3.5.4, Python 3.11, Java 17.")
+    python_modules: tuple[str, ...] = Field(
+        default=(), description="pip requirements the job library needs beyond Glue's own (--additional-python-"
+        "modules), pinned.")
+    spark_conf: dict[str, str] = Field(
+        min_length=1, description="Spark settings passed as --conf (Hudi's, the same as a local session's).")
+    arguments: dict[str, str] = Field(default_factory=dict, description="Further Glue job parameters.")
+
+    @model_validator(mode="after")
+    def _own_keys(self) -> GlueRuntime:
+        reserved = {"--conf", "--additional-python-modules", "--extra-py-files"} & set(self.arguments)
+        if reserved:
+            raise ValueError(f"arguments: {sorted(reserved)} are built from the other keys, not set here")
+        if bad := [k for k in self.arguments if not k.startswith("--")]:
+            raise ValueError(f"arguments: Glue parameters start with '--': {bad}")
+        return self
+
+    def conf_argument(self) -> str:
+        """Glue's one `--conf` value that carries several settings: `a=1 --conf b=2` (keys sorted, as
+        Terraform iterates a map)."""
+        return " --conf ".join(f"{key}={value}" for key, value in sorted(self.spark_conf.items()))
+
+
 class Pipeline(Strict):
     description: str = ""
+    glue: GlueRuntime
     jobs: tuple[PipelineJob, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -1,7 +1,9 @@
 resource "aws_sns_topic" "alerts" {
+  #checkov:skip=CKV_AWS_26:EventBridge cannot publish to a topic encrypted with the AWS-managed SNS key; a CMK with a key policy for events.amazonaws.com is the alternative, at a cost. Alerts carry job names and errors, no PHI.
   name = var.topic_name
 }
 
+# Only the job-failure rule may publish (fhirpulse/stack/policies.py builds the same document).
 data "aws_iam_policy_document" "events_publish" {
   statement {
     actions   = ["sns:Publish"]
@@ -9,6 +11,11 @@ data "aws_iam_policy_document" "events_publish" {
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.job_failed.arn]
     }
   }
 }
@@ -33,8 +40,9 @@ resource "aws_cloudwatch_event_target" "alerts" {
 }
 
 resource "aws_sqs_queue" "relay" {
-  count = var.relay_queue_name == null ? 0 : 1
-  name  = var.relay_queue_name
+  count                   = var.relay_queue_name == null ? 0 : 1
+  name                    = var.relay_queue_name
+  sqs_managed_sse_enabled = true
 }
 
 data "aws_iam_policy_document" "events_to_relay" {
@@ -61,8 +69,9 @@ resource "aws_sqs_queue_policy" "relay" {
 }
 
 resource "aws_sqs_queue" "test" {
-  count = var.test_queue_name == null ? 0 : 1
-  name  = var.test_queue_name
+  count                   = var.test_queue_name == null ? 0 : 1
+  name                    = var.test_queue_name
+  sqs_managed_sse_enabled = true
 }
 
 data "aws_iam_policy_document" "sns_to_queue" {

@@ -12,3 +12,23 @@ variable "enable_versioning" {
   type        = bool
   default     = true
 }
+
+variable "abort_incomplete_upload_days" {
+  description = "Days after which an unfinished multipart upload (a killed generator or job) is removed."
+  type        = number
+  default     = 7
+  validation {
+    condition     = var.abort_incomplete_upload_days >= 1
+    error_message = "abort_incomplete_upload_days must be at least 1."
+  }
+}
+
+variable "noncurrent_version_days" {
+  description = "Days an overwritten or deleted object's old version is kept (with versioning; Hudi rewrites files often)."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.noncurrent_version_days >= 1
+    error_message = "noncurrent_version_days must be at least 1."
+  }
+}

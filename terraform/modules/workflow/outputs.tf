@@ -17,3 +17,8 @@ output "log_group_name" {
   description = "Log group of per-run metrics."
   value       = aws_cloudwatch_log_group.metrics.name
 }
+
+output "workflow_arn" {
+  description = "ARN of the Glue workflow (null when not declared)."
+  value       = try(aws_glue_workflow.this[0].arn, null)
+}

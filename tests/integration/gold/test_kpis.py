@@ -18,7 +18,7 @@ from fhirpulse.stack.landing import upload_tree
 from spark_jobs.bronze.job import run_bronze
 from spark_jobs.gold.job import kpi_table, run_gold, stays_table
 from spark_jobs.lake import hudi
-from spark_jobs.silver.job import load_views, run_silver, silver_table, views_dir
+from spark_jobs.silver.job import load_views, run_silver, silver_table
 from tests.conftest import require_samples
 from tests.integration.gold import kpi_reference as ref
 from tests.integration.helpers import assert_equal_kpis, generate, isolated_env
@@ -73,7 +73,7 @@ def _cli_kpis(*args: str) -> dict | list:
 
 
 def _data_tables(cfg) -> list[hudi.HudiTable]:
-    return [silver_table(v.name) for v in load_views(views_dir(cfg))] + [stays_table(cfg), kpi_table(cfg)]
+    return [silver_table(v.name) for v in load_views(cfg)] + [stays_table(cfg), kpi_table(cfg)]
 
 
 def _content(spark, cfg, table: hudi.HudiTable) -> list[tuple]:

@@ -73,3 +73,18 @@ def test_with_endpoint_replaces_only_the_endpoint():
     bound = cfg.with_endpoint("http://127.0.0.1:5000")
     assert bound.aws.endpoint_url == "http://127.0.0.1:5000" and cfg.aws.endpoint_url == "stack"
     assert bound.model_dump(exclude={"aws"}) == cfg.model_dump(exclude={"aws"})
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_aws_environments_load_and_read_views_where_terraform_uploads_them(env):
+    cfg = load_config(env)
+    assert cfg.aws.endpoint_url is None and cfg.aws.access_key_id is None  # real AWS: its own credential chain
+    assert cfg.silver.views_dir == f"s3://{cfg.s3.bucket}/{cfg.s3.scripts_prefix}/views"
+    assert cfg.env == env and env in cfg.s3.bucket and env in cfg.workflow.name
+    assert cfg.alerts.relay_queue is None  # EventBridge delivers to SNS itself on AWS
+
+
+def test_log_retention_must_be_a_cloudwatch_period():
+    data = _local_data() | {"workflow": _local_data()["workflow"] | {"log_retention_days": 45}}
+    with pytest.raises(ConfigError, match=r"workflow\.log_retention_days: .*must be one of CloudWatch"):
+        parse_config(data, "x.json")

@@ -1,11 +1,17 @@
 """The pipeline definition: the repo's file is valid, and a bad one fails naming the key and the reason."""
 
 import json
+import re
+import tomllib
 
 import pytest
+from packaging.requirements import Requirement
 
-from fhirpulse.core.config import ConfigError
+from fhirpulse.core.config import REPO_ROOT, ConfigError
 from fhirpulse.core.config.pipeline import load_pipeline
+from spark_jobs.lake.session import HUDI_SPARK_CONF
+
+_GLUE = {"spark_conf": {"spark.serializer": "org.apache.spark.serializer.KryoSerializer"}}
 
 
 def test_the_repo_pipeline_runs_bronze_then_silver_then_gold_each_after_the_previous():
@@ -14,10 +20,38 @@ def test_the_repo_pipeline_runs_bronze_then_silver_then_gold_each_after_the_prev
     assert [job.after for job in pipeline.jobs] == [(), ("bronze",), ("silver",)]
 
 
-def _write(tmp_path, jobs) -> object:
+def test_glue_jobs_get_the_spark_settings_a_local_session_has():
+    glue = load_pipeline().glue
+    assert glue.spark_conf == dict(HUDI_SPARK_CONF)
+    assert glue.version == "5.0"
+    # one --conf carrying the others, keys sorted as Terraform iterates a map
+    parts = glue.conf_argument().split(" --conf ")
+    assert parts == sorted(f"{k}={v}" for k, v in HUDI_SPARK_CONF.items())
+
+
+def test_glue_python_modules_are_pinned_within_the_project_requirements():
+    declared = {Requirement(r).name: Requirement(r) for r in
+                tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    for spec in load_pipeline().glue.python_modules:
+        name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==([0-9.]+)", spec).groups()
+        assert declared[name].specifier.contains(version), spec
+
+
+def _write(tmp_path, jobs, glue=None) -> object:
     path = tmp_path / "pipeline.json"
-    path.write_text(json.dumps({"jobs": jobs}))
+    path.write_text(json.dumps({"glue": _GLUE if glue is None else glue, "jobs": jobs}))
     return path
+
+
+@pytest.mark.parametrize(("glue", "problem"), [
+    ({}, r"glue\.spark_conf: Field required"),
+    (_GLUE | {"version": "4.0"}, r"glue\.version: Input should be '5\.0'"),
+    (_GLUE | {"arguments": {"--conf": "x=1"}}, r"arguments: \['--conf'\] are built from the other keys"),
+    (_GLUE | {"arguments": {"datalake-formats": "hudi"}}, r"Glue parameters start with '--'"),
+])
+def test_a_bad_glue_runtime_fails_naming_the_key(tmp_path, glue, problem):
+    with pytest.raises(ConfigError, match=problem):
+        load_pipeline(_write(tmp_path, [{"name": "bronze", "description": "b"}], glue))
 
 
 @pytest.mark.parametrize(("jobs", "problem"), [

@@ -1,0 +1,1 @@
+"""Deployment artifacts: what Terraform uploads for real Glue and Lambda (`fhirpulse package`)."""

@@ -1,0 +1,58 @@
+"""Check tools the test suite runs (checkov, tflocal, check-jsonschema), each in its own venv in the cache.
+
+Their dependencies clash with each other and with ours (checkov pins an older python-hcl2 than tflocal
+needs), so none of them goes into the project's venv. Pinned here; installed once by `fhirpulse deps tools`
+(`make test` calls it); a second call does nothing. Tests find them with `tool_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fhirpulse.deps import DependencyError, cache_dir
+
+# tool -> (pip requirement, executable name)
+TOOLS: dict[str, tuple[str, str]] = {
+    "checkov": ("checkov==3.2.533", "checkov"),
+    "tflocal": ("terraform-local==0.27.0", "tflocal"),
+    "check-jsonschema": ("check-jsonschema==0.39.0", "check-jsonschema"),
+}
+TOOLS_DIR_VAR = "FHIRPULSE_TOOLS"
+
+
+def tools_dir() -> Path:
+    return Path(os.environ.get(TOOLS_DIR_VAR, cache_dir() / "tools"))
+
+
+def tool_path(name: str) -> Path:
+    """Where the tool's executable is (it may not be installed yet)."""
+    return tools_dir() / name / "bin" / TOOLS[name][1]
+
+
+def _installed(name: str) -> bool:
+    stamp = tools_dir() / name / ".requirement"
+    return tool_path(name).exists() and stamp.exists() and stamp.read_text() == TOOLS[name][0]
+
+
+def install_tools(names: list[str] | None = None) -> dict[str, str]:
+    """Install the named tools (default: all) at their pinned versions; returns name -> executable."""
+    out = {}
+    for name in names or list(TOOLS):
+        if name not in TOOLS:
+            raise DependencyError(f"unknown tool {name!r} (known: {', '.join(TOOLS)})")
+        venv = tools_dir() / name
+        if not _installed(name):
+            print(f"[deps] installing {TOOLS[name][0]} into {venv}", file=sys.stderr, flush=True)
+            steps = [[sys.executable, "-m", "venv", "--clear", str(venv)],
+                     [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                      TOOLS[name][0]]]
+            for step in steps:
+                done = subprocess.run(step, capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise DependencyError(f"could not install {TOOLS[name][0]}: {done.stderr.strip()[-2000:]}")
+            (venv / ".requirement").write_text(TOOLS[name][0])
+        out[name] = str(tool_path(name))
+    return out
