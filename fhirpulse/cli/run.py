@@ -47,7 +47,7 @@ def _run_job(layer: str, env: str | None, full: bool = False, wait: float = 0) -
     try:
         with lock.renewed(), log_to_file(log_dir() / f"{run_id}.jsonl") as log_file, \
                 console.status(f"{layer}: running on Spark {cfg.spark.master}…"):
-            audit = glue_job.run(argv, lambda: build_session(cfg, f"fhirpulse-{layer}", deps.local_runtime()))
+            audit = glue_job.run(argv, lambda: build_session(cfg, f"fhirpulse-{layer}", deps.local_runtime(cluster=cfg.spark.is_cluster)))
     except JobError as err:
         console.print(f"[red]{err}[/red]\nlog: {log_file}")
         raise typer.Exit(1) from None

@@ -20,16 +20,27 @@ console = Console(stderr=True)
 def up(
     env: EnvOption = None,
     trino: Annotated[bool, typer.Option(help="Also start Trino (skip for AWS-only work).")] = True,
+    spark_workers: Annotated[int | None, typer.Option(
+        min=0, max=64, help="Also start a Spark standalone cluster (master + N workers on 127.0.0.1, each with "
+        "spark.worker_cores cores). Jobs run on it when the config's spark.master is 'stack'. Default: the "
+        "config's spark.workers.")] = None,
 ) -> None:
-    """Start moto server and Trino on 127.0.0.1, provision buckets/tables/topics from config, wait for health."""
+    """Start moto server and Trino on 127.0.0.1, provision buckets/tables/topics from config, wait for health.
+
+    Example: fhirpulse stack up --spark-workers 2, then FHIRPULSE_ENV=cluster fhirpulse run pipeline (the
+    shipped config/cluster.json has spark.master "stack").
+    """
     cfg = config_or_exit(env)
-    with console.status("starting the embedded stack (moto server, Trino 476)…"):
+    with console.status("starting the embedded stack (moto server, Trino 476, Spark cluster if asked)…"):
         try:
-            state = stack.up(cfg, with_trino=trino)
+            state = stack.up(cfg, with_trino=trino, spark_workers=spark_workers)
         except stack.StackError as err:
             console.print(f"[red]stack up failed:[/red] {err}")
             raise typer.Exit(1) from None
     console.print(f"[green]stack up[/green]  aws={state.aws_endpoint_url}  trino={state.trino_url}")
+    if state.spark_master_url:
+        console.print(f"  spark={state.spark_master_url}  ui={state.spark_ui_url}  (jobs use it with "
+                      "spark.master: \"stack\")")
 
 
 @app.command()
@@ -43,9 +54,10 @@ def status(
         print(json.dumps(info, indent=2))
         return
     state = "[green]running[/green]" if info["running"] else "[yellow]not running[/yellow]"
-    console.print(f"stack {state}  aws={info['aws_endpoint_url']}  trino={info['trino_url']}")
+    console.print(f"stack {state}  aws={info['aws_endpoint_url']}  trino={info['trino_url']}"
+                  + (f"  spark={info['spark_master_url']}" if info["spark_master_url"] else ""))
     for name, proc in info["processes"].items():
-        console.print(f"  {name:6} pid={proc['pid']} port={proc['port']} alive={proc['alive']}")
+        console.print(f"  {name:14} pid={proc['pid']} port={proc['port']} alive={proc['alive']}")
     if not info["running"]:
         raise typer.Exit(1)
 

@@ -223,12 +223,19 @@ def trino_home(fetch: bool = False) -> Path:
     return home
 
 
-def local_runtime(lakehouse: bool = True):
+def local_runtime(lakehouse: bool = True, cluster: bool = False):
     """The machine's side of a local Spark session: Java 17, plus the lakehouse jars unless `lakehouse` is
-    False (unit tests and local-file commands need no Hudi or S3)."""
+    False (unit tests and local-file commands need no Hudi or S3). For a `cluster` (spark://) the job library
+    zip is built from the checkout and shipped to the executors, as Glue ships `--extra-py-files`."""
     from spark_jobs.lake.session import LocalRuntime
 
-    return LocalRuntime(java_home=spark_jdk().home, jars=tuple(spark_jars()) if lakehouse else ())
+    py_files: tuple[Path, ...] = ()
+    if cluster:
+        from fhirpulse.deploy.package import build_library
+
+        py_files = (build_library().path,)
+    return LocalRuntime(java_home=spark_jdk().home, jars=tuple(spark_jars()) if lakehouse else (),
+                        py_files=py_files)
 
 
 def fetch_all() -> dict[str, str]:

@@ -1,11 +1,13 @@
-"""Start, probe and stop the embedded stack's two processes: moto server and Trino 476.
+"""Start, probe and stop the embedded stack's processes: moto server, Trino 476 and, when asked, a Spark
+standalone cluster (a master and N workers of the installed pyspark).
 
-Both bind to 127.0.0.1 on free ports, run in their own process groups (so `down` stops every child) and log
+All bind to 127.0.0.1 on free ports, run in their own process groups (so `down` stops every child) and log
 into the state directory. Nothing here knows about AWS resources; see provision.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from fhirpulse import deps
@@ -159,3 +162,67 @@ def start_trino(cfg: Config, workdir: Path, aws_endpoint: str) -> tuple[int, int
 
     _wait_for(healthy, f"Trino (JDK {jdk.major})", pid, log, 240)
     return pid, port
+
+
+# --------------------------------------------------------------------------------------- Spark cluster
+@dataclass(frozen=True)
+class SparkCluster:
+    master_url: str  # spark://127.0.0.1:port
+    ui_url: str
+    pids: dict[str, int]  # spark-master, spark-worker-1 … (start order)
+    ports: dict[str, int]
+
+
+def _spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+def _spark_env(workdir: Path) -> dict[str, str]:
+    return os.environ | {
+        "JAVA_HOME": str(deps.spark_jdk().home),
+        "SPARK_HOME": str(_spark_home()),
+        "SPARK_LOCAL_IP": "127.0.0.1",  # RPC and web UIs on loopback only
+        "SPARK_LOG_DIR": str(workdir / "spark-logs"),
+        "SPARK_NO_DAEMONIZE": "1",
+        "PYSPARK_PYTHON": sys.executable,
+    }
+
+
+def _alive_workers(ui_url: str) -> int:
+    body = _http_ok(f"{ui_url}/json/")
+    return json.loads(body).get("aliveworkers", 0) if body else 0
+
+
+def start_spark_cluster(workdir: Path, workers: int, cores: int, memory: str) -> SparkCluster:
+    """A Spark standalone master and `workers` workers of the installed pyspark, on 127.0.0.1; returns once
+    every worker has registered. Each worker offers `cores` cores and `memory` for executors."""
+    spark_class = str(_spark_home() / "bin" / "spark-class")
+    env = _spark_env(workdir)
+    port, ui_port = free_port(), free_port()
+    master_log = workdir / "spark-master.log"
+    pids = {"spark-master": _spawn([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                                    "--port", str(port), "--webui-port", str(ui_port)], master_log, env=env)}
+    ports = {"spark-master": port, "spark-master-ui": ui_port}
+    ui_url, master_url = f"http://127.0.0.1:{ui_port}", f"spark://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: _http_ok(f"{ui_url}/json/") is not None, "Spark master", pids["spark-master"],
+                  master_log, 120)
+        for n in range(1, workers + 1):
+            name = f"spark-worker-{n}"
+            work = workdir / name
+            work.mkdir(parents=True, exist_ok=True)
+            worker_port = free_port()
+            pids[name] = _spawn([spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                                 "--port", str(worker_port), "--webui-port", str(free_port()), "--cores", str(cores),
+                                 "--memory", memory, "--work-dir", str(work), master_url],
+                                workdir / f"{name}.log", env=env)
+            ports[name] = worker_port
+        _wait_for(lambda: _alive_workers(ui_url) >= workers, f"Spark cluster ({workers} workers; logs: "
+                  f"{workdir}/spark-worker-*.log)", pids["spark-master"], master_log, 120)
+    except BaseException:
+        for pid in reversed(pids.values()):
+            stop_process_group(pid)
+        raise
+    return SparkCluster(master_url, ui_url, pids, ports)

@@ -27,6 +27,8 @@ class StackState:
     env: str
     aws_endpoint_url: str
     trino_url: str | None = None
+    spark_master_url: str | None = None  # the stack's Spark cluster, when it runs one
+    spark_ui_url: str | None = None
     pids: dict[str, int] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     workdir: str = ""

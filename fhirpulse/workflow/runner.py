@@ -48,7 +48,7 @@ def _default_session(cfg: Config):
     from fhirpulse import deps
     from spark_jobs.lake.session import build_session
 
-    return cache(lambda: build_session(cfg, f"{cfg.workflow.name}", deps.local_runtime()))
+    return cache(lambda: build_session(cfg, f"{cfg.workflow.name}", deps.local_runtime(cluster=cfg.spark.is_cluster)))
 
 
 class Runner:

@@ -92,6 +92,21 @@ class LocalRuntime:
 
     java_home: Path | None = None
     jars: tuple[Path, ...] = ()
+    py_files: tuple[Path, ...] = ()  # the job library zip, for executors on a cluster (Glue: --extra-py-files)
+
+
+def _cluster_conf(spark: SparkConfig, runtime: LocalRuntime | None) -> dict[str, str]:
+    """A standalone cluster's executors: this interpreter for Python workers, UTC like the driver, one
+    executor per worker, and the job library shipped the way Glue ships --extra-py-files."""
+    conf = {
+        "spark.executor.memory": spark.executor_memory,
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+    }
+    if runtime is not None and runtime.py_files:
+        conf["spark.submit.pyFiles"] = ",".join(str(p) for p in runtime.py_files)
+    return conf
 
 
 def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None) -> SparkSession.Builder:
@@ -105,7 +120,9 @@ def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | No
         "spark.default.parallelism": str(spark.shuffle_partitions),
     }
     if runtime is not None and runtime.jars:
-        conf["spark.jars"] = ",".join(str(j) for j in runtime.jars)
+        conf["spark.jars"] = ",".join(str(j) for j in runtime.jars)  # the driver serves them to executors
+    if spark.is_cluster:
+        conf |= _cluster_conf(spark, runtime)
     builder = SparkSession.builder.appName(app_name).master(spark.master)
     for key, value in conf.items():
         builder = builder.config(key, value)

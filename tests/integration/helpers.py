@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from fhirpulse import stack
-from fhirpulse.core.config import CONFIG_DIR_VAR, REPO_ROOT, Config, load_config
+from fhirpulse.core import aws
+from fhirpulse.core.config import CONFIG_DIR_VAR, LAYERS, REPO_ROOT, Config, load_config
 from fhirpulse.core.config.pipeline import PIPELINE_FILE
 from fhirpulse.stack.provision import provision
 
@@ -70,3 +71,28 @@ def assert_equal_kpis(got: dict, expected: dict) -> None:
             assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
         else:
             assert got[key] == value, key
+
+
+# Columns that say when or by which run a row was written, not what it holds.
+RUN_COLUMNS = ("_hoodie_commit_time", "_hoodie_commit_seqno", "_hoodie_record_key", "_hoodie_partition_path",
+               "_hoodie_file_name", "run_id", "ingested_at", "precombine_ts", "_run_id", "_computed_at",
+               "_bronze_commit")
+
+
+def lake_tables(cfg: Config) -> list[tuple[str, str]]:
+    """(layer, table) of every data table in the env's Glue databases (the audit tables left out)."""
+    glue = aws.client(cfg, "glue")
+    return sorted((layer, t["Name"]) for layer in LAYERS
+                  for t in glue.get_tables(DatabaseName=cfg.glue.database(layer))["TableList"]
+                  if t["Name"] != cfg.layer(layer).audit_table)
+
+
+def table_content(spark, cfg: Config, layer: str, name: str, keep: tuple[str, ...] = ()) -> list[tuple]:
+    """A table's rows, sorted, without the run columns (but those in `keep`), with the env's bucket name
+    blanked out (source file paths name it): equal content in two environments gives equal lists."""
+    spark.catalog.refreshByPath(cfg.s3.table_uri(layer, name))
+    df = spark.read.format("hudi").load(cfg.s3.table_uri(layer, name))
+    df = df.drop(*(c for c in RUN_COLUMNS if c not in keep))
+    rows = df.select(*sorted(df.columns)).collect()
+    bucket = cfg.s3.bucket
+    return sorted(tuple(v.replace(bucket, "<bucket>") if isinstance(v, str) else v for v in row) for row in rows)

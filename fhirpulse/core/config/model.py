@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pydantic import Field, field_validator
@@ -12,6 +13,7 @@ from fhirpulse.core.config.generator import GeneratorConfig
 from fhirpulse.core.errors import ConfigError
 
 LAYERS = ("bronze", "silver", "gold")
+STACK_SPARK = "stack"  # spark.master: the embedded stack's Spark cluster
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
@@ -118,13 +120,33 @@ class SparkConfig(Strict):
     """Spark sizing, read only by the session factory (spark_jobs/lake/session.py); ignored on Glue, where
     the job's worker type decides."""
 
-    master: str = Field(default="local[2]", description="Spark master for local runs.")
+    master: str = Field(
+        default="local[2]",
+        description="Spark master for runs off Glue: local[N] (one process), spark://host:port (a standalone "
+        "cluster), or 'stack' (the embedded stack's cluster, started with `stack up --spark-workers N`).")
     driver_memory: str = Field(
         default="6g", pattern=r"^\d+[kmgKMG]$",
         description="Driver heap for local runs (the whole job runs in the driver with local[N]); bronze on "
         "1M resources needs about 6g.")
     shuffle_partitions: int = Field(default=4, ge=1, le=10_000,
                                     description="spark.sql.shuffle.partitions and Hudi's write parallelism.")
+    workers: int = Field(default=0, ge=0, le=64,
+                         description="Workers of the embedded stack's Spark cluster (0 = none; `stack up "
+                         "--spark-workers N` overrides).")
+    worker_cores: int = Field(default=1, ge=1, le=64, description="Cores of each embedded cluster worker.")
+    executor_memory: str = Field(default="2g", pattern=r"^\d+[kmgKMG]$",
+                                 description="Heap of each executor on a cluster (one per worker).")
+
+    @field_validator("master")
+    @classmethod
+    def _master(cls, value: str) -> str:
+        if value == STACK_SPARK or re.fullmatch(r"local(\[(\d+|\*)\])?|spark://[A-Za-z0-9.-]+:\d+", value):
+            return value
+        raise ValueError("must be local[N], spark://host:port or 'stack'")
+
+    @property
+    def is_cluster(self) -> bool:
+        return self.master.startswith("spark://")
 
 
 class TrinoConfig(Strict):
