@@ -6,7 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: bootstrap demo test test-unit test-integration package lint up down clean help
+.PHONY: bootstrap demo test test-unit test-integration test-containers package lint up down logs pipeline clean help
+
+# FHIRPULSE_MODE=compose switches up/down/logs/pipeline to the Docker Compose stack (docker-compose.yml);
+# the default is the embedded stack (no Docker), which `make demo` and `make test` use.
+FHIRPULSE_MODE ?= embedded
+COMPOSE := docker compose -f docker-compose.yml
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -24,10 +29,11 @@ bootstrap: $(STAMP)  ## venv + jars + Trino 476 + JDKs (idempotent; no download 
 demo: bootstrap  ## run the pipeline end to end on the embedded stack and print the KPIs
 	$(BIN)/fhirpulse demo
 
-test: bootstrap  ## unit tests, then integration tests on the embedded stack
+test: bootstrap  ## unit tests, integration tests on the embedded stack, container tests (skip without Docker)
 	@$(BIN)/fhirpulse deps tools > /dev/null
 	$(BIN)/pytest tests/unit
 	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/containers
 
 test-unit: bootstrap
 	$(BIN)/pytest tests/unit
@@ -36,17 +42,47 @@ test-integration: bootstrap
 	@$(BIN)/fhirpulse deps tools > /dev/null
 	$(BIN)/pytest tests/integration
 
+test-containers: bootstrap  ## the compose stack under testcontainers (needs a Docker engine)
+	$(BIN)/pytest tests/containers
+
 package: $(STAMP)  ## build dist/: the Glue job library and Lambda zips Terraform deploys
 	$(BIN)/fhirpulse package
 
 lint: bootstrap  ## ruff
 	$(BIN)/ruff check .
 
-up: bootstrap  ## start the embedded stack and leave it running
+ifeq ($(FHIRPULSE_MODE),compose)
+up: bootstrap  ## start the stack and leave it running (FHIRPULSE_MODE=compose: Docker Compose)
+	$(BIN)/fhirpulse deps export-jars .state/compose/jars
+	$(COMPOSE) up -d --build --wait
+	@echo "compose stack up (config/compose.json):"
+	@echo "  AWS (LocalStack 4.14.0)   http://127.0.0.1:4566"
+	@echo "  Glue catalog (moto)       http://127.0.0.1:5000"
+	@echo "  Trino 476                 http://127.0.0.1:8080   (catalog hudi)"
+	@echo "  Spark master UI           http://127.0.0.1:8081   (more workers: $(COMPOSE) up -d --scale spark-worker=N)"
+	@echo "  uploads to s3://fhirpulse-compose-lake/raw/fhir/ start the workflow; make pipeline runs it now"
+
+down:  ## stop the stack
+	$(COMPOSE) down
+
+logs:  ## follow the stack's logs
+	$(COMPOSE) logs -f --tail 200
+
+pipeline:  ## run bronze -> silver -> gold now
+	$(COMPOSE) exec jobs fhirpulse run pipeline
+else
+up: bootstrap
 	$(BIN)/fhirpulse stack up
 
-down:  ## stop the embedded stack
+down:
 	-$(BIN)/fhirpulse stack down
+
+logs:
+	tail -F .state/*.log .state/logs/spark.log
+
+pipeline: bootstrap
+	$(BIN)/fhirpulse run pipeline
+endif
 
 clean: down  ## remove the venv and local state (caches outside the repo stay)
 	rm -rf $(VENV) .state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,7 +26,7 @@ def fetch() -> None:
 
 @app.command()
 def tools(names: Annotated[list[str] | None, typer.Argument(
-        help="checkov, tflocal, check-jsonschema (default: all).")] = None) -> None:
+        help="checkov, tflocal, check-jsonschema, compose (default: all).")] = None) -> None:
     """Install the check tools the tests run (each pinned, in its own venv in the cache) and print where."""
     from fhirpulse.deps.tools import install_tools
 
@@ -34,3 +35,14 @@ def tools(names: Annotated[list[str] | None, typer.Argument(
     except deps.DependencyError as err:
         typer.secho(f"tools: {err}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
+
+
+@app.command("export-jars")
+def export_jars(target: Annotated[Path, typer.Argument(help="Folder to copy the jars into.")]) -> None:
+    """Copy the verified Spark jars into a folder (compose mounts .state/compose/jars into its containers)."""
+    try:
+        jars = deps.export_jars(target)
+    except deps.DependencyError as err:
+        typer.secho(f"export-jars: {err}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    print(f"{len(jars)} jars in {target}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,3 +72,22 @@ def down() -> None:
         console.print(f"[red]stack down incomplete:[/red] {err}")
         raise typer.Exit(1) from None
     console.print(f"stack down ({', '.join(stopped) or 'nothing was running'})")
+
+
+@app.command("trino-etc")
+def trino_etc(
+    role: Annotated[str, typer.Option(help="coordinator or worker (compose's two Trino nodes).")],
+    out: Annotated[Path, typer.Option(help="Folder to write etc/ files and catalog/ into (Trino's --etc-dir).")],
+    env: EnvOption = None,
+) -> None:
+    """Render trino/etc and trino/catalog for a compose Trino node — the files the embedded Trino renders,
+    through the same function — into OUT (compose's trino-etc service runs this)."""
+    from fhirpulse.stack.trino_files import render_trino_etc, write_trino_etc
+
+    cfg = config_or_exit(env)
+    if role not in ("coordinator", "worker"):
+        console.print(f"[red]--role must be coordinator or worker, not {role!r}[/red]")
+        raise typer.Exit(2)
+    files = render_trino_etc(cfg, role, catalog_dir=out / "catalog")
+    write_trino_etc(files, out, cfg.trino.catalog)
+    console.print(f"{len(files)} files in {out}")

@@ -40,8 +40,14 @@ def credentials(cfg: Config) -> dict[str, str]:
     return {}
 
 
+def service_endpoint(cfg: Config, service: str) -> str | None:
+    """The endpoint of one service: its entry in `aws.service_endpoints`, else `aws.endpoint_url`."""
+    return cfg.aws.service_endpoints.get(service) or endpoint_url(cfg)
+
+
 def client(cfg: Config, service: str, **extra: Any):
-    return _client(service, endpoint_url(cfg), cfg.region, tuple(sorted(credentials(cfg).items())), **extra)
+    return _client(service, service_endpoint(cfg, service), cfg.region, tuple(sorted(credentials(cfg).items())),
+                   **extra)
 
 
 @lru_cache(maxsize=64)

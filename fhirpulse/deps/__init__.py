@@ -170,8 +170,32 @@ def _verify_jars(jars: list[Path]) -> None:
             raise DependencyError(f"{jar}: SHA-256 does not match the pin in {JAR_CHECKSUMS.name}")
 
 
+SPARK_JARS_DIR_VAR = "FHIRPULSE_SPARK_JARS_DIR"
+
+
+def export_jars(target: Path) -> list[Path]:
+    """Copy the verified Spark jars into `target` (compose mounts it into its Spark containers)."""
+    target.mkdir(parents=True, exist_ok=True)
+    jars = spark_jars(fetch=True)
+    names = {jar.name for jar in jars}
+    for stale in target.glob("*.jar"):
+        if stale.name not in names:
+            stale.unlink()
+    for jar in jars:
+        if not (target / jar.name).is_file() or (target / jar.name).stat().st_size != jar.stat().st_size:
+            shutil.copy2(jar, target / jar.name)
+    return sorted(target / name for name in names)
+
+
 def spark_jars(fetch: bool = False) -> list[Path]:
-    """The Spark-side jars (Hudi bundle, hudi-aws + SDK v2, hadoop-aws, aws-java-sdk-bundle)."""
+    """The Spark-side jars (Hudi bundle, hudi-aws + SDK v2, hadoop-aws, aws-java-sdk-bundle); in a container,
+    the folder $FHIRPULSE_SPARK_JARS_DIR they were exported to."""
+    exported = os.environ.get(SPARK_JARS_DIR_VAR)
+    if exported:
+        jars = sorted(Path(exported).glob("*.jar"))
+        if not jars:
+            raise DependencyError(f"${SPARK_JARS_DIR_VAR}={exported} holds no jars (`fhirpulse deps export-jars`)")
+        return jars
     cp_file = _classpath_file()
     if cp_file.is_file():
         record = json.loads(cp_file.read_text())

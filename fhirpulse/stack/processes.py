@@ -21,11 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fhirpulse import deps
-from fhirpulse.core.config import REPO_ROOT, Config
-from fhirpulse.core.templates import fill
-
-TRINO_CATALOG_DIR = REPO_ROOT / "trino" / "catalog"
-TRINO_ETC_DIR = REPO_ROOT / "trino" / "etc"
+from fhirpulse.core.config import Config
+from fhirpulse.stack.trino_files import render_trino_etc, write_trino_etc
 
 
 class StackError(RuntimeError):
@@ -114,28 +111,24 @@ def start_moto(workdir: Path) -> tuple[int, int]:
 
 # ---------------------------------------------------------------------------------------------- Trino
 def _trino_etc(cfg: Config, workdir: Path, port: int, home: Path) -> Path:
-    """trino/etc/* and trino/catalog/* (the files compose mounts too), filled from the config's `trino`
-    section into the stack's own etc folder."""
+    """trino/etc/* and trino/catalog/* (the files compose renders too), filled for the embedded node."""
     etc = workdir / "trino" / "etc"
     shutil.rmtree(etc, ignore_errors=True)
-    (etc / "catalog").mkdir(parents=True)
-    (workdir / "trino" / "data").mkdir(parents=True, exist_ok=True)
-    values = {"http_port": port, "node_environment": f"fhirpulse_{cfg.env}", "node_id": f"fhirpulse-{cfg.env}-1",
-              "query_max_memory": cfg.trino.query_max_memory, "plugin_dir": home / "plugin",
-              "catalog_dir": etc / "catalog", "task_concurrency": cfg.trino.task_concurrency,
-              "heap": cfg.trino.heap, "processors": cfg.trino.processors}
-    for template in sorted(TRINO_ETC_DIR.iterdir()):
-        if template.is_file():
-            (etc / template.name).write_text(fill(template.read_text(), values, str(template)))
-    for template in TRINO_CATALOG_DIR.glob("*.properties"):
-        target = etc / "catalog" / (template.name if template.stem != "hudi" else f"{cfg.trino.catalog}.properties")
-        shutil.copy(template, target)
-    return etc
+    data = workdir / "trino" / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    files = render_trino_etc(cfg, "embedded", port=port, plugin_dir=home / "plugin", catalog_dir=etc / "catalog",
+                             data_dir=data)
+    return write_trino_etc(files, etc, cfg.trino.catalog)
+
+
+def _properties(path: Path) -> list[str]:
+    lines = path.read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _jvm_options(etc: Path) -> list[str]:
-    lines = (etc / "jvm.config").read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    """jvm.config, plus node.properties as system properties (what Trino's own launcher does)."""
+    return [*_properties(etc / "jvm.config"), *(f"-D{line}" for line in _properties(etc / "node.properties"))]
 
 
 def start_trino(cfg: Config, workdir: Path, aws_endpoint: str) -> tuple[int, int]:
@@ -145,6 +138,7 @@ def start_trino(cfg: Config, workdir: Path, aws_endpoint: str) -> tuple[int, int
     etc = _trino_etc(cfg, workdir, port, home)
     env = os.environ | {
         "FHIRPULSE_AWS_ENDPOINT": aws_endpoint,
+        "FHIRPULSE_GLUE_ENDPOINT": cfg.aws.service_endpoints.get("glue", aws_endpoint),
         "FHIRPULSE_AWS_REGION": cfg.region,
         "FHIRPULSE_AWS_ACCESS_KEY_ID": cfg.aws.access_key_id or "",
         "FHIRPULSE_AWS_SECRET_ACCESS_KEY": cfg.aws.secret_access_key or "",

@@ -183,3 +183,55 @@ def provision(cfg: Config) -> dict[str, str]:
     ensure_glue_workflow(cfg)
     ensure_log_group(cfg)
     return ensure_alerts(cfg) | ensure_trigger_queue(cfg)
+
+
+def deploy_trigger_lambda(cfg: Config) -> str:
+    """The trigger Lambda (lambdas/ingest_trigger) into an emulator that runs Lambdas (LocalStack), named as
+    Terraform names it; created, or its code updated. Returns the function's ARN."""
+    import tempfile
+    from pathlib import Path
+
+    from fhirpulse.deploy.package import build_lambda
+
+    lam, iam = aws.client(cfg, "lambda"), aws.client(cfg, "iam")
+    name = f"{cfg.workflow.name}-trigger"
+    assume = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]})
+    try:
+        role_arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=assume)["Role"]["Arn"]
+    with tempfile.TemporaryDirectory(prefix="fhirpulse-lambda-") as out:
+        code = build_lambda("ingest_trigger", Path(out)).path.read_bytes()
+    variables = {"WORKFLOW_NAME": cfg.workflow.name, "RAW_BUCKET": cfg.s3.bucket, "RAW_PREFIX": cfg.s3.raw_prefix}
+    if "glue" in cfg.aws.service_endpoints:  # boto3 inside the function reads per-service endpoints
+        variables["AWS_ENDPOINT_URL_GLUE"] = cfg.aws.service_endpoints["glue"]
+    try:
+        arn = lam.update_function_code(FunctionName=name, ZipFile=code)["FunctionArn"]
+    except lam.exceptions.ResourceNotFoundException:
+        arn = lam.create_function(FunctionName=name, Runtime="python3.12", Handler="handler.handler", Role=role_arn,
+                                  Code={"ZipFile": code}, Timeout=30, MemorySize=128,
+                                  Environment={"Variables": variables})["FunctionArn"]
+    return arn
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m fhirpulse.stack.provision --env compose`: what compose's LocalStack ready hook runs."""
+    import argparse
+
+    from fhirpulse.core.config import load_config
+
+    parser = argparse.ArgumentParser(prog="python -m fhirpulse.stack.provision",
+                                     description="Create config/<env>.json's AWS resources on its endpoint.")
+    parser.add_argument("--env", required=True, help="config/<env>.json (its endpoints must be URLs)")
+    parser.add_argument("--deploy-trigger-lambda", action="store_true", help="also deploy the trigger Lambda")
+    args = parser.parse_args(argv)
+    cfg = load_config(args.env)
+    out = provision(cfg)
+    if args.deploy_trigger_lambda:
+        out["trigger_function_arn"] = deploy_trigger_lambda(cfg)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -123,7 +123,7 @@ def glue_sync_options(cfg: Config, table: HudiTable, fingerprint: str) -> dict[s
         "hoodie.datasource.hive_sync.support_timestamp": "true",
         "hoodie.aws.glue.region": cfg.region,
     }
-    endpoint = aws.endpoint_url(cfg)
+    endpoint = aws.service_endpoint(cfg, "glue")
     if endpoint:  # an emulator: its endpoint and static keys; real AWS uses the SDK's default chain
         options |= {
             "hoodie.aws.glue.endpoint": endpoint,

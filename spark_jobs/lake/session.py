@@ -43,8 +43,6 @@ _LOCAL_CONF: Mapping[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.driver.extraJavaOptions": _DRIVER_JAVA_OPTIONS,
     "spark.sql.adaptive.enabled": "true",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.host": "127.0.0.1",
 }
 
 
@@ -103,6 +101,9 @@ def _cluster_conf(spark: SparkConfig, runtime: LocalRuntime | None) -> dict[str,
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
+        # the data is on S3, never local to an executor: waiting for locality (3 s per task set by default)
+        # only delays Hudi's many small stages
+        "spark.locality.wait": "0s",
     }
     if runtime is not None and runtime.py_files:
         conf["spark.submit.pyFiles"] = ",".join(str(p) for p in runtime.py_files)
@@ -112,9 +113,14 @@ def _cluster_conf(spark: SparkConfig, runtime: LocalRuntime | None) -> dict[str,
 def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None) -> SparkSession.Builder:
     if runtime is not None and runtime.java_home is not None:
         os.environ["JAVA_HOME"] = str(runtime.java_home)  # chosen explicitly, never the PATH's java
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind to loopback only
+    loopback = spark.driver_host == "127.0.0.1"
+    if loopback:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind to loopback only
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
     conf = dict(_LOCAL_CONF) | {
+        # executors reach the driver at driver_host; on loopback it listens there only
+        "spark.driver.host": spark.driver_host,
+        "spark.driver.bindAddress": "127.0.0.1" if loopback else "0.0.0.0",
         "spark.driver.memory": spark.driver_memory,
         "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
         "spark.default.parallelism": str(spark.shuffle_partitions),
@@ -178,7 +184,7 @@ def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = Non
         # hand the emulator's keys to the JVM through the environment it inherits.
         os.environ |= {k: v for k, v in aws.credentials_env(cfg).items() if v}
     builder = _local_builder(cfg.spark, app_name, runtime)
-    for key, value in (dict(HUDI_SPARK_CONF) | s3a_conf(cfg, aws.endpoint_url(cfg))).items():
+    for key, value in (dict(HUDI_SPARK_CONF) | s3a_conf(cfg, aws.service_endpoint(cfg, "s3"))).items():
         builder = builder.config(key, value)
     return _get_or_create(builder)
 

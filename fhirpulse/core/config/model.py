@@ -13,7 +13,9 @@ from fhirpulse.core.config.generator import GeneratorConfig
 from fhirpulse.core.errors import ConfigError
 
 LAYERS = ("bronze", "silver", "gold")
-STACK_SPARK = "stack"  # spark.master: the embedded stack's Spark cluster
+STACK_SPARK = "stack"
+SERVICES_WITH_ENDPOINTS = ("s3", "dynamodb", "glue", "sns", "sqs", "events", "logs", "lambda", "iam", "sts",
+                           "athena")  # spark.master: the embedded stack's Spark cluster
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
@@ -24,8 +26,22 @@ class AwsConfig(Strict):
         description="AWS API endpoint. 'stack' = the running embedded stack's moto server (from its state "
         "file); an http(s) URL = an emulator; null = real AWS.",
     )
+    service_endpoints: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-service endpoints that differ from endpoint_url, e.g. {\"glue\": \"http://glue:5000\"} "
+        "(compose: LocalStack for the rest, a moto container for the Glue catalog).")
     access_key_id: str | None = Field(default=None, description="Only for emulators; real AWS uses its chain.")
     secret_access_key: str | None = None
+
+    @field_validator("service_endpoints")
+    @classmethod
+    def _services(cls, value: dict[str, str]) -> dict[str, str]:
+        for service, url in value.items():
+            if service not in SERVICES_WITH_ENDPOINTS:
+                raise ValueError(f"unknown service {service!r} (one of {', '.join(SERVICES_WITH_ENDPOINTS)})")
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{service}: must be an http(s):// URL")
+        return value
 
     @field_validator("endpoint_url")
     @classmethod
@@ -136,6 +152,9 @@ class SparkConfig(Strict):
     worker_cores: int = Field(default=1, ge=1, le=64, description="Cores of each embedded cluster worker.")
     executor_memory: str = Field(default="2g", pattern=r"^\d+[kmgKMG]$",
                                  description="Heap of each executor on a cluster (one per worker).")
+    driver_host: str = Field(
+        default="127.0.0.1", pattern=r"^[A-Za-z0-9.-]+$",
+        description="The address executors reach the driver at (a container's name in compose).")
 
     @field_validator("master")
     @classmethod

@@ -51,7 +51,7 @@ def two_runs(running_stack, lake_spark, tmp_path_factory):
             assert state.spark_master_url.startswith("spark://127.0.0.1:")
             on_local = stack.bind(load_config("onlocal"))
             provision(on_local)
-            raw = generate(tmp_path_factory.mktemp("cluster-raw"), "onlocal", patients=60, seed=11)
+            raw = generate(tmp_path_factory.mktemp("cluster-raw"), "onlocal", patients=20, seed=11)
             for cfg in (on_cluster, on_local):
                 upload_tree(cfg, raw, "gen")
             cluster_run = subprocess.Popen([sys.executable, "-m", "fhirpulse.cli", "run", "pipeline", "--env",

@@ -32,6 +32,7 @@ from fhirpulse.workflow.runs import RunStore
 from fhirpulse.workflow.watch import watch
 from tests.integration.gold import kpi_reference as ref
 from tests.integration.helpers import assert_equal_kpis, generate, isolated_env
+from tests.scenarios.pipeline import uploads_reach_the_kpis
 
 pytestmark = pytest.mark.integration
 ENV, PATIENTS, SEED, BURST = "wftest", 30, 21, 50
@@ -92,22 +93,19 @@ def test_a_burst_of_uploads_starts_exactly_one_run_and_the_kpis_reach_trino(
             s3.upload_file(str(path), cfg.s3.bucket, f"{cfg.s3.raw_prefix}/{burst.name}/{path.name}")
             time.sleep(0.02)
 
-    uploader = threading.Thread(target=upload_slowly)
-    uploader.start()
-    runs = watch(cfg, start, max_runs=1, idle_seconds=60)
-    uploader.join()
-    uploaded.append(burst)
-    assert started == [f"{BURST} keys"] and len(runs) == 1
-    # the queue is empty afterwards: watching on finds no second burst
-    assert watch(cfg, start, idle_seconds=DEBOUNCE + 3) == []
+    def upload_and_process() -> str:
+        uploader = threading.Thread(target=upload_slowly)
+        uploader.start()
+        runs = watch(cfg, start, max_runs=1, idle_seconds=60)
+        uploader.join()
+        assert started == [f"{BURST} keys"] and len(runs) == 1
+        # the queue is empty afterwards: watching on finds no second burst
+        assert watch(cfg, start, idle_seconds=DEBOUNCE + 3) == []
+        return runs[0]
 
-    run = RunStore(cfg).get(runs[0])
-    assert run.state == "SUCCEEDED" and run.trigger == f"s3: {BURST} uploads"
-    assert [(j.name, j.state) for j in run.jobs] == [("bronze", "SUCCEEDED"), ("silver", "SUCCEEDED"),
-                                                     ("gold", "SUCCEEDED")]
-    expected = _expected(uploaded)
-    assert expected["stays"] > 10
-    assert_equal_kpis(_trino_kpis(cfg), expected)
+    uploaded.append(burst)
+    run = uploads_reach_the_kpis(cfg, upload_and_process, all_uploads=uploaded)
+    assert run.trigger == f"s3: {BURST} uploads"
     # per-job metrics where CloudWatch Logs would keep them, in Embedded Metric Format
     metrics = read_job_metrics(cfg, run.run_id)
     assert [(m["Job"], m["state"]) for m in metrics] == [("bronze", "SUCCEEDED"), ("silver", "SUCCEEDED"),

@@ -88,3 +88,26 @@ def test_log_retention_must_be_a_cloudwatch_period():
     data = _local_data() | {"workflow": _local_data()["workflow"] | {"log_retention_days": 45}}
     with pytest.raises(ConfigError, match=r"workflow\.log_retention_days: .*must be one of CloudWatch"):
         parse_config(data, "x.json")
+
+
+@pytest.mark.parametrize(("section", "values", "problem"), [
+    ("spark", {"master": "yarn"}, r"spark\.master: .*must be local\[N\], spark://host:port or 'stack'"),
+    ("spark", {"master": "spark://h"}, r"spark\.master"),
+    ("aws", {"service_endpoints": {"glu": "http://x:1"}}, r"aws\.service_endpoints: .*unknown service 'glu'"),
+    ("aws", {"service_endpoints": {"glue": "x:1"}}, r"glue: must be an http\(s\):// URL"),
+])
+def test_bad_spark_master_or_service_endpoint_fails_naming_the_key(section, values, problem):
+    data = _local_data()
+    data[section] = data.get(section, {}) | values
+    with pytest.raises(ConfigError, match=problem):
+        parse_config(data, "x.json")
+
+
+def test_compose_and_cluster_configs_point_where_their_stacks_are():
+    from fhirpulse.core import aws
+
+    compose = load_config("compose")
+    assert aws.service_endpoint(compose, "glue") == "http://glue:5000"
+    assert aws.service_endpoint(compose, "s3") == "http://localstack:4566"
+    assert compose.spark.is_cluster and compose.trino.url == "http://trino:8080"
+    assert load_config("cluster").spark.master == "stack"

@@ -17,11 +17,17 @@ def test_every_template_is_filled_from_config_and_trino_s_env_lookups_pass_throu
     assert "http-server.http.port=18080" in config and "task.concurrency=4" in config
     assert f"query.max-memory={cfg.trino.query_max_memory}" in config
     assert "-Xmx5G" in _jvm_options(etc) and "-XX:ActiveProcessorCount=4" in _jvm_options(etc)
+    # node settings become system properties, as Trino's launcher passes them: loopback only
+    assert {"-Dnode.bind-ip=127.0.0.1", "-Dnode.internal-address=127.0.0.1",
+            f"-Dnode.data-dir={tmp_path / 'trino' / 'data'}"} <= set(_jvm_options(etc))
+    assert "coordinator=true" in config and "node-scheduler.include-coordinator=true" in config
+    assert "discovery.uri=http://127.0.0.1:18080" in config
     for path in etc.rglob("*"):
         if path.is_file():
             assert not re.search(r"\$\{[a-z_]+\}", path.read_text()), path  # nothing left unfilled
     catalog = (etc / "catalog" / f"{cfg.trino.catalog}.properties").read_text()
     assert "${ENV:FHIRPULSE_AWS_ENDPOINT}" in catalog  # Trino resolves these itself
+    assert "hive.metastore.glue.endpoint-url=${ENV:FHIRPULSE_GLUE_ENDPOINT}" in catalog
 
 
 def test_an_unknown_placeholder_names_the_file():
