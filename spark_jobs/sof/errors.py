@@ -6,6 +6,10 @@ the view without reading the compiler.
 
 from __future__ import annotations
 
+# Errors the engine raises inside Spark while rows are computed (e.g. a non-collection column that meets
+# several values) start with this, so they can be told from any other failure of the job.
+RUNTIME_ERROR_PREFIX = "SQL-on-FHIR:"
+
 
 class ViewError(Exception):
     """Base class: the view cannot be turned into a Spark plan."""
@@ -29,3 +33,11 @@ class UnsupportedViewError(ViewError):
 
     Raised instead of producing a silently wrong column.
     """
+
+
+def is_view_error(err: BaseException) -> bool:
+    """The engine's own verdict that a view is wrong: an invalid ViewDefinition found while compiling, or the
+    engine's runtime check failing inside Spark. Not an unsupported feature, and not any other exception."""
+    if isinstance(err, ViewError):
+        return isinstance(err, ViewDefinitionError)
+    return RUNTIME_ERROR_PREFIX in str(err)

@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs.sof import compiler as C
 from spark_jobs.sof.compiler import Expr
-from spark_jobs.sof.errors import UnsupportedViewError, ViewDefinitionError
+from spark_jobs.sof.errors import RUNTIME_ERROR_PREFIX, UnsupportedViewError, ViewDefinitionError
 from spark_jobs.sof.scope import ViewScope
 
 REPEAT_MAX_DEPTH = 10  # levels a `repeat` unrolls to; deeper data fails loudly at run time
@@ -45,7 +45,7 @@ def repeat_collection(paths: object, focus: Expr, scope: ViewScope, max_depth: i
         # Depth-first, pre-order: each item, then everything below it.
         if depth == max_depth:
             deeper = F.exists(arr, lambda x: F.size(concat(children(element.item(x)))) > 0)
-            message = F.lit(f"SQL-on-FHIR: repeat at {loc} is nested deeper than {depth} levels")
+            message = F.lit(f"{RUNTIME_ERROR_PREFIX} repeat at {loc} is nested deeper than {depth} levels")
             return F.when(deeper, F.raise_error(message)).otherwise(arr)
         return F.flatten(F.transform(arr, lambda x: F.concat(
             F.array(x), F.coalesce(expand(concat(children(element.item(x))), depth + 1), F.array()))))

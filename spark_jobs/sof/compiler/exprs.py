@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from spark_jobs.sof import model
-from spark_jobs.sof.errors import UnsupportedViewError
+from spark_jobs.sof.errors import RUNTIME_ERROR_PREFIX, UnsupportedViewError
 from spark_jobs.sof.schema import DECIMAL_TYPE, SchemaNode, SchemaTree
 
 EMPTY = "empty"  # type of a collection known to be empty (unknown element, `{}`)
@@ -102,7 +102,7 @@ def singleton(e: Expr, what: str) -> Column:
         raise UnsupportedViewError(f"choice element '{choice_base(e)}[x]' used without ofType(); {what}")
     if not e.many:
         return e.col
-    message = F.lit(f"SQL-on-FHIR: {what} returned more than one item")
+    message = F.lit(f"{RUNTIME_ERROR_PREFIX} {what} returned more than one item")
     return F.when(F.size(e.col) > 1, F.raise_error(message)).otherwise(F.try_element_at(e.col, F.lit(1)))
 
 

@@ -90,3 +90,32 @@ def test_runner_reports_failures_it_sees(spark, tmp_path):
     outcome = {c.name: c.passed for c in run_suite(spark, tmp_path).cases}
     assert outcome == {"right": True, "wrong value": False, "wrong columns": False, "no error": False,
                        "run-time error": True, "unexpected error": False}
+
+
+def test_an_expected_error_passes_only_on_the_engine_s_own_view_error(spark, tmp_path):
+    """expectError is met by an invalid view or the engine's runtime check, not by any exception: an
+    unsupported feature (the engine giving up) or a failure outside the engine fails the case."""
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"family": "A"}, {"family": "B"}]}
+    unsupported = {"resource": "Patient", "select": [{"column": [{"name": "x", "path": "name.repeat(given)"}]}]}
+    (tmp_path / "errors.json").write_text(json.dumps({"title": "errors", "resources": [patient], "tests": [
+        {"title": "invalid view", "view": {"select": []}, "expectError": True},
+        {"title": "unsupported", "view": unsupported, "expectError": True},
+    ]}))
+    cases = {c.name: c for c in run_suite(spark, tmp_path).cases}
+    assert cases["invalid view"].passed
+    assert not cases["unsupported"].passed
+    assert cases["unsupported"].reason.startswith("expected the view's own error, got UnsupportedViewError")
+
+
+def test_is_view_error_tells_the_engine_s_errors_from_others():
+    from spark_jobs.sof.errors import (
+        RUNTIME_ERROR_PREFIX,
+        UnsupportedViewError,
+        ViewDefinitionError,
+        is_view_error,
+    )
+
+    assert is_view_error(ViewDefinitionError("bad", "select[0]"))
+    assert is_view_error(RuntimeError(f"[USER_RAISED_EXCEPTION] {RUNTIME_ERROR_PREFIX} x returned more than one"))
+    assert not is_view_error(UnsupportedViewError("repeat over primitives"))
+    assert not is_view_error(KeyError("column"))
