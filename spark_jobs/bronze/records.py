@@ -129,9 +129,9 @@ def quarantine_reason(text: Column, env: Column, entry_without_resource: Column,
 
 
 def _is_blank_line(text: Column, source_entry: Column) -> Column:
-    # Blank lines count for line numbers but are not records. Almost every line starts with '{', which
-    # spares the trim (a copy of the whole text).
-    return source_entry.isNull() & ~text.startswith("{") & (F.trim(text) == "")
+    # Blank lines (spaces, tabs, a CR) count for line numbers but are not records. Almost every line starts
+    # with '{', which spares the regex.
+    return source_entry.isNull() & ~text.startswith("{") & text.rlike(r"^\s*$")
 
 
 def unpack_and_classify(records: DataFrame, run_id: str, ingested_at: Column, max_record_bytes: int) -> DataFrame:

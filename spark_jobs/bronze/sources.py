@@ -80,12 +80,17 @@ def sniff(cfg: Config, obj: RawObject) -> RawObject:
         text = _first_text(head, is_gzip)
     except UnreadableFileError as err:
         raise UnreadableFileError(f"s3://{cfg.s3.bucket}/{obj.key}: {err}") from None
-    first_line = text.lstrip().split(b"\n", 1)[0].strip()
+    first_line, _, rest = text.lstrip().partition(b"\n")
+    first_line = first_line.strip()
     fmt = "ndjson"
-    if first_line.startswith(b"[") or not _is_complete_json(first_line):
-        # An array, or a document spread over lines (a pretty-printed Bundle); one line that is not JSON
-        # at all stays NDJSON so that the bad line is quarantined with its number.
+    if not _is_complete_json(first_line):
+        # A document spread over lines (a pretty-printed Bundle or array); one line that is not JSON at all
+        # stays NDJSON so that the bad line is quarantined with its number.
         fmt = "document" if first_line.startswith((b"{", b"[")) else "ndjson"
+    elif first_line.startswith(b"[") and not rest.strip() and len(head) < SNIFF_BYTES:
+        # A whole file that is one JSON array on one line. An array line followed by more lines is NDJSON
+        # with a bad first line: read as a document, the lines after the array would be lost.
+        fmt = "document"
     return RawObject(obj.key, obj.etag, obj.size, fmt, is_gzip)
 
 
