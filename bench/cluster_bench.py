@@ -19,20 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import REPO, timed  # noqa: E402  (bench/ is the script's folder, so on sys.path)
+from common import timed  # noqa: E402  (bench/ is the script's folder, so on sys.path)
 
 ENVS = {"benchlocal": {"master": "local[2]"}, "benchcluster": {"master": "stack", "worker_cores": 1}}
-
-
-def _configs(folder: Path) -> None:
-    text = (REPO / "config" / "local.json").read_text()
-    for env, spark in ENVS.items():
-        named = text.replace("fhirpulse-local", f"fhirpulse-{env}").replace("fhirpulse_local_", f"fhirpulse_{env}_")
-        data = json.loads(named.replace("/fhirpulse/local/", f"/fhirpulse/{env}/")) | {"env": env}
-        data["spark"] = data.get("spark", {}) | spark
-        (folder / f"{env}.json").write_text(json.dumps(data))
-    (folder / "workflow").mkdir()
-    (folder / "workflow" / "pipeline.json").write_text((REPO / "config/workflow/pipeline.json").read_text())
 
 
 def _cli(*args: str) -> str:
@@ -49,7 +38,10 @@ def main() -> None:
 
     os.environ["FHIRPULSE_STATE_DIR"] = tempfile.mkdtemp(prefix="fhirpulse-bench-")
     config_dir = Path(tempfile.mkdtemp(prefix="fhirpulse-bench-config-"))
-    _configs(config_dir)
+    from fhirpulse.stack.envs import write_derived_config
+
+    for env, spark in ENVS.items():
+        write_derived_config(env, config_dir, spark=spark)
     os.environ["FHIRPULSE_CONFIG_DIR"] = str(config_dir)
     from fhirpulse import stack
     from fhirpulse.core.config import load_config

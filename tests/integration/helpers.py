@@ -3,7 +3,6 @@ and the KPI comparison against the plain-Python reference."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,26 +14,14 @@ import pytest
 
 from fhirpulse import stack
 from fhirpulse.core import aws
-from fhirpulse.core.config import CONFIG_DIR_VAR, LAYERS, REPO_ROOT, Config, load_config
-from fhirpulse.core.config.pipeline import PIPELINE_FILE
+from fhirpulse.core.config import CONFIG_DIR_VAR, LAYERS, Config, load_config
+from fhirpulse.stack.envs import write_derived_config
 from fhirpulse.stack.provision import provision
 
 
 def isolated_config(env: str, folder: Path, **sections: dict) -> Path:
-    """config/<env>.json derived from config/local.json with every name made the env's own (bucket,
-    tables, databases, topic, queues, workflow, log group), then `sections` merged in; plus the pipeline."""
-    text = (REPO_ROOT / "config" / "local.json").read_text()
-    for old, new in (("fhirpulse-local", f"fhirpulse-{env}"), ("fhirpulse_local_", f"fhirpulse_{env}_"),
-                     ("/fhirpulse/local/", f"/fhirpulse/{env}/")):
-        text = text.replace(old, new)
-    data = json.loads(text) | {"env": env}
-    for section, values in sections.items():
-        data[section] = data.get(section, {}) | values
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{env}.json").write_text(json.dumps(data, indent=2))
-    (folder / PIPELINE_FILE).parent.mkdir(parents=True, exist_ok=True)
-    (folder / PIPELINE_FILE).write_text((REPO_ROOT / "config" / PIPELINE_FILE).read_text())
-    return folder
+    """The env's own config (every name its own) in `folder`; see write_derived_config."""
+    return write_derived_config(env, folder, **sections)
 
 
 @contextmanager

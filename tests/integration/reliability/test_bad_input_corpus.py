@@ -57,9 +57,8 @@ def _reconcile(cfg, spark, cases_: list, keys: dict[str, list[str]]) -> list[str
         records = sum(int(i["records"]) for i in items)
         accepted = sum(int(i["bronze_rows"]) for i in items)
         quarantined = sum(int(i["quarantined"]) for i in items)
-        reasons = Counter()
-        for key in keys[case.name]:
-            reasons += Counter({r: n for (f, r), n in reasons_by_file.items() if f == f"s3://{cfg.s3.bucket}/{key}"})
+        files = {f"s3://{cfg.s3.bucket}/{key}" for key in keys[case.name]}
+        reasons = Counter({r: n for (f, r), n in reasons_by_file.items() if f in files})
         got = (records, accepted, sorted(reasons.elements()))
         want = (case.records, case.records - len(case.quarantined), sorted(case.quarantined))
         if got != want or records != accepted + quarantined or quarantined != sum(reasons.values()):
