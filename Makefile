@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: bootstrap demo test test-unit test-integration test-containers package lint up down logs pipeline clean help
+.PHONY: bootstrap demo test test-all test-reliability bench test-unit test-integration test-containers package lint up down logs pipeline clean help
 
 # FHIRPULSE_MODE=compose switches up/down/logs/pipeline to the Docker Compose stack (docker-compose.yml);
 # the default is the embedded stack (no Docker), which `make demo` and `make test` use.
@@ -32,15 +32,24 @@ demo: bootstrap  ## run the pipeline end to end on the embedded stack and print 
 test: bootstrap  ## unit tests, integration tests on the embedded stack, container tests (skip without Docker)
 	@$(BIN)/fhirpulse deps tools > /dev/null
 	$(BIN)/pytest tests/unit
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/integration tests/reliability
 	$(BIN)/pytest tests/containers
+
+test-all: test  ## make test, then the slow reliability cases (fault injection at every commit boundary)
+	$(BIN)/pytest tests/reliability -m slow
+
+test-reliability: bootstrap  ## only the reliability suite, slow cases included
+	$(BIN)/pytest tests/reliability -m "slow or not slow"
+
+bench: bootstrap  ## the benchmark suite (bench/suite.py): every BENCHMARKS.md figure, one after another; alone on the machine
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
 
 test-unit: bootstrap
 	$(BIN)/pytest tests/unit
 
 test-integration: bootstrap
 	@$(BIN)/fhirpulse deps tools > /dev/null
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest tests/integration tests/reliability
 
 test-containers: bootstrap  ## the compose stack under testcontainers (needs a Docker engine)
 	$(BIN)/pytest tests/containers

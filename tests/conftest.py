@@ -1,4 +1,9 @@
-"""Shared fixtures: the FHIR samples nobody here wrote, and a plain local Spark session for unit tests.
+"""Shared fixtures: the FHIR samples nobody here wrote, a plain local Spark session for unit tests, and the
+embedded stack for the integration and reliability suites (started once per pytest session in its own state
+directory, torn down at the end; only tests that ask for it start it).
+
+Unit and stack tests run in separate pytest processes (see the Makefile): the lakehouse Spark session carries
+the Hudi/S3A jars, which a plain unit-test session started earlier in the same JVM would not.
 
 The samples are found through one setting, FHIRPULSE_SAMPLES (default: ../shared/fhir-samples beside the
 checkout). Where they are missing, the tests that need them skip with the reason; under CI=true they fail.
@@ -7,11 +12,13 @@ checkout). Where they are missing, the tests that need them skip with the reason
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from fhirpulse.core.config import SparkConfig
+from fhirpulse import stack
+from fhirpulse.core.config import Config, SparkConfig, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES_VAR = "FHIRPULSE_SAMPLES"
@@ -52,3 +59,51 @@ def spark():
                             deps.local_runtime(lakehouse=False))
     yield session
     session.stop()
+
+@pytest.fixture(scope="session")
+def stack_state_dir():
+    previous = os.environ.get("FHIRPULSE_STATE_DIR")
+    with tempfile.TemporaryDirectory(prefix="fhirpulse-it-") as tmp:
+        os.environ["FHIRPULSE_STATE_DIR"] = tmp
+        try:
+            yield Path(tmp)
+        finally:
+            if previous is None:
+                os.environ.pop("FHIRPULSE_STATE_DIR", None)
+            else:
+                os.environ["FHIRPULSE_STATE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def running_stack(stack_state_dir):
+    state = stack.up(load_config("local"), with_trino=True)
+    try:
+        yield state
+    finally:
+        stack.down()
+
+
+@pytest.fixture(scope="session")
+def cfg(running_stack) -> Config:
+    """config/local.json bound to the running stack, as the CLI hands it to job code."""
+    return stack.bind(load_config("local"))
+
+
+@pytest.fixture(scope="session")
+def lake_spark(cfg):
+    from fhirpulse import deps
+    from spark_jobs.lake.session import build_session
+
+    session = build_session(cfg, "fhirpulse-integration-tests", deps.local_runtime())
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def trino_cursor_factory(running_stack, cfg):
+    from fhirpulse.stack.sql import trino_cursor
+
+    def make(schema: str | None = None):
+        return trino_cursor(running_stack.trino_url, cfg.trino.catalog, schema, user="fhirpulse-tests")
+
+    return make

@@ -13,7 +13,7 @@ from spark_jobs.bronze.job import quarantine_table, resource_table, run_bronze
 from spark_jobs.bronze.ledger import Ledger
 from spark_jobs.lake import hudi
 from tests.integration.helpers import isolated_env
-from tests.integration.reliability.corpus import KNOWN_LOSSES, cases
+from tests.reliability.corpus import KNOWN_LOSSES, cases
 
 pytestmark = pytest.mark.integration
 
