@@ -98,12 +98,16 @@ def _wait_for(check, what: str, pid: int, log: Path, timeout: float) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- moto
-def start_moto(workdir: Path) -> tuple[int, int]:
-    port = free_port()
+def start_moto(workdir: Path, port: int | None = None, recording: Path | None = None) -> tuple[int, int]:
+    """A moto server on 127.0.0.1 (`port`, or a free one). With `recording`, it appends every request it
+    serves to that file (moto's recorder), so a restarted server can replay it and come back with its state."""
+    port = port or free_port()
     log = workdir / "moto.log"
     moto = Path(sys.executable).with_name("moto_server")
     cmd = [str(moto) if moto.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
-    pid = _spawn(cmd, log)
+    env = None if recording is None else dict(os.environ) | {"MOTO_ENABLE_RECORDING": "True",
+                                                               "MOTO_RECORDER_FILEPATH": str(recording)}
+    pid = _spawn(cmd, log, env)
     _wait_for(lambda: _http_ok(f"http://127.0.0.1:{port}/moto-api/data.json") is not None, "moto server", pid,
               log, 60)
     return pid, port

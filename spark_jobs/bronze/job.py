@@ -157,6 +157,7 @@ def _ingest(run: JobRun, ledger: Ledger, todo: list[sources.RawObject]) -> None:
         run.event("classified", files=len(per_file), types=resource_types,
                   seconds=round(time.monotonic() - read_started, 1))
         any_quarantined = any(outcome.quarantined for outcome, _ in per_file.values())
+        run.crash_point("before_write")
         commits = _write_tables(run, numbered, resource_types, any_quarantined)
         run.crash_point("after_commit")
         classified.unpersist()
@@ -178,6 +179,7 @@ def _commit_files(run: JobRun, ledger: Ledger, claimed: list[sources.RawObject],
         if outcome.quarantined:
             file_commits[quarantine_name] = commits[quarantine_name]
         ledger.commit(obj, run.run_id, outcome, file_commits)
+        run.crash_point("after_first_file")  # mid-way through the ledger updates
         run.event("file", file=obj.key, content_version=obj.content_version, format=obj.fmt, gzip=obj.gzip,
                   records=outcome.records, bronze_rows=outcome.bronze_rows, quarantined=outcome.quarantined,
                   status=COMMITTED)

@@ -18,6 +18,7 @@ from spark_jobs.bronze.job import run_bronze
 from spark_jobs.gold.job import run_gold
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.job_args import job_args
+from spark_jobs.lake.lifecycle import JobError
 from spark_jobs.lake.session import build_session
 from spark_jobs.silver.job import run_silver
 
@@ -36,7 +37,11 @@ def run(argv: list[str], session: Callable[[], SparkSession] | None = None) -> A
 
 
 def main() -> None:
-    run(sys.argv)
+    try:
+        run(sys.argv)
+    except JobError as err:  # already logged with its traceback and recorded in the audit: one line here
+        print(f"fhirpulse: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

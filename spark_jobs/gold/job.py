@@ -43,7 +43,8 @@ def kpi_table(cfg: Config) -> hudi.HudiTable:
     return hudi.HudiTable(LAYER, cfg.gold.kpi_table, record_key=KPI_KEYS, precombine="_computed_at")
 
 
-def _latest_instants(spark: SparkSession, cfg: Config) -> dict[str, str]:
+def latest_silver_instants(spark: SparkSession, cfg: Config) -> dict[str, str]:
+    """The newest completed commit of each silver table gold reads (those that exist)."""
     out = {}
     for name in SOURCES:
         commits = hudi.completed_commits(spark, cfg, silver_table(name))
@@ -91,7 +92,7 @@ def _stamp(rows: DataFrame, run: JobRun, computed_at: datetime) -> DataFrame:
 
 def refresh(run: JobRun, full: bool) -> dict | None:
     spark, cfg = run.spark, run.cfg
-    instants = _latest_instants(spark, cfg)
+    instants = latest_silver_instants(spark, cfg)
     checkpoint = {} if full else read_checkpoint(cfg, LAYER, cfg.gold.stays_table)
     if "encounter" not in instants or checkpoint.get("silver") == instants:
         return None
@@ -112,11 +113,14 @@ def refresh(run: JobRun, full: bool) -> dict | None:
                        scoped["condition"], sources["organization"], cfg.gold, period_end)
     facts = _stamp(facts, run, computed_at).persist(StorageLevel.MEMORY_AND_DISK)
     metadata = {"run_id": run.run_id}
+    run.crash_point("before_write")
     stays_written, stays_deleted = replace_rows(cfg, stays_table(cfg), facts, touched, "patient_id", metadata)
     facts.unpersist()
+    run.crash_point("after_first_table")  # stays written, the KPI table not yet
     groups = _stamp(kpi_groups(hudi.read(spark, cfg, stays_table(cfg))), run, computed_at).persist()
     groups_written, groups_deleted = replace_rows(cfg, kpi_table(cfg), groups, None, KPI_KEYS[0], metadata)
     groups.unpersist()
+    run.crash_point("after_commit")
     write_checkpoint(cfg, LAYER, cfg.gold.stays_table, {
         "silver": instants, "period_end": period_end.isoformat() if period_end else None}, run.run_id)
     outcome = {"patients": "all" if touched is None else touched.count(), "stays_written": stays_written,
@@ -138,5 +142,5 @@ def run_gold(cfg: Config, session: Callable[[], SparkSession], full: bool = Fals
         else:
             run.audit.rows_out = outcome["stays_written"]
             run.audit.tables = [cfg.gold.stays_table, cfg.gold.kpi_table]
-            run.audit.details = {"full": full, **outcome}
+            run.audit.details.update(full=full, **outcome)
     return run.audit

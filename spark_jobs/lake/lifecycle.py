@@ -8,6 +8,13 @@
 
 The audit row lands in the layer's own audit table when the block ends, whatever the outcome. An exception
 in the block is recorded as FAILED with its message and re-raised as `JobError`, naming the run.
+
+One run per layer at a time: the run holds its layer's lease (an item in the ledger table, renewed by a
+heartbeat) from start to end, because Hudi tables here have a single writer. A second run waits for it
+(`workflow.job_wait_seconds`), then fails with one line naming the holder. A run that finds its
+predecessor dead (its pid gone on this machine, or its lease expired) recovers: it rolls back the Hudi
+instants the dead run left unfinished in the layer's tables and says so in its audit row
+(`details.recovered`).
 """
 
 from __future__ import annotations
@@ -19,9 +26,13 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
+from fhirpulse.core import aws
 from fhirpulse.core.config import Config
+from fhirpulse.core.lease import Lease, LockHeld
 from fhirpulse.core.logs import log_event
+from spark_jobs.lake import hudi
 from spark_jobs.lake.audit import AuditRecord, new_run_id, write_audit
+from spark_jobs.lake.checkpoints import CHECKPOINT_VERSION
 from spark_jobs.lake.faults import crash_point
 
 SUCCEEDED, FAILED, NOTHING_NEW = "SUCCEEDED", "FAILED", "NOTHING_NEW"
@@ -29,6 +40,13 @@ SUCCEEDED, FAILED, NOTHING_NEW = "SUCCEEDED", "FAILED", "NOTHING_NEW"
 
 class JobError(RuntimeError):
     """A job run failed; the message names the layer, the run and the reason."""
+
+
+def layer_lease(cfg: Config, layer: str, owner: str) -> Lease:
+    """The lease a layer's job run holds: an item of the ledger table (the jobs' role may write it on AWS)."""
+    key = {"object_key": {"S": f"lease#{layer}"}, "content_version": {"S": CHECKPOINT_VERSION}}
+    return Lease(aws.client(cfg, "dynamodb"), cfg.dynamodb.ledger_table, key, f"the {layer} job", owner,
+                 cfg.workflow.lease_seconds)
 
 
 class JobRun:
@@ -39,6 +57,8 @@ class JobRun:
         self._session = session
         self._spark: SparkSession | None = None
         self._status = SUCCEEDED
+        self._lease = layer_lease(cfg, layer, self.audit.run_id)
+        self._renewal = self._lease.renewed()
 
     @property
     def run_id(self) -> str:
@@ -62,11 +82,38 @@ class JobRun:
         self._status = status
 
     def __enter__(self) -> JobRun:
+        try:
+            predecessor = self._lease.acquire(self.cfg.workflow.job_wait_seconds)
+        except LockHeld as err:
+            raise JobError(f"{self.layer} run {self.run_id} did not start: {err} "
+                           f"(waited {self.cfg.workflow.job_wait_seconds:g} s)") from None
+        self._renewal.__enter__()
         self.event("started")
+        try:
+            if predecessor is not None:
+                self._recover(predecessor.owner)
+        except BaseException:
+            self._renewal.__exit__(None, None, None)
+            raise
         return self
 
+    def _recover(self, dead_run: str) -> None:
+        """The previous holder died mid-run: roll back what it left unfinished in this layer's tables."""
+        rolled_back = {path.rsplit("/", 1)[-1]: instants
+                       for path in hudi.layer_table_paths(self.spark, self.cfg, self.layer)
+                       if (instants := hudi.rollback_failed_writes(self.spark, path))}
+        self.audit.details["recovered"] = {"dead_run": dead_run, "rolled_back": rolled_back}
+        self.event("recovered", logging.WARNING, dead_run=dead_run, rolled_back=rolled_back)
+
     def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            return self._close(exc_type, exc, tb)
+        finally:
+            self._renewal.__exit__(None, None, None)
+
+    def _close(self, exc_type, exc, tb) -> bool:
         if exc is None:
+            self.crash_point("before_audit")
             write_audit(self.spark, self.cfg, self.audit.finish(self._status))
             return False
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: no audit row, just stop

@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 
 from fhirpulse.core.config import Config
 from spark_jobs.lake import hudi
+from spark_jobs.lake.faults import crash_point
 
 CONTENT_HASH = "_content_hash"
 
@@ -49,6 +50,7 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     if written:
         hudi.write(changed, cfg, table, "upsert", metadata)
     if deleted:
+        crash_point(f"{table.layer}_after_upsert")  # the upsert committed, the delete of stale rows not yet
         hudi.delete_rows(stale, cfg, table, metadata)
     for frame in (changed, stale, current):
         frame.unpersist()

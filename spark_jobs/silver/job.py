@@ -147,12 +147,15 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     rows = view_rows(compiled, view.name, changed, run.run_id, patient_ids)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     changed_ids = None if since is None else changed.select("id").distinct()
+    run.crash_point("before_write")
     written, removed = replace_rows(cfg, silver_table(view.name), rows, changed_ids, "id",
                                     {"run_id": run.run_id, "bronze_until": until})
     flags = {r["flag"]: r["count"] for r in rows.select(F.explode("dq_flags").alias("flag"))
              .groupBy("flag").count().collect()}
     rows.unpersist()
+    run.crash_point("after_commit")
     write_checkpoint(cfg, LAYER, view.name, {"bronze": until}, run.run_id)
+    run.crash_point("after_first_view")  # one view done, the others not yet
     run.event("table_refreshed", table=view.name, bronze_since=since, bronze_until=until, rows=written,
               stale_deleted=removed, quality_flags=flags)
     return {"rows": written, "stale_deleted": removed, "quality_flags": flags, "bronze_until": until}
@@ -169,8 +172,7 @@ def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = Fa
                     if (outcome := refresh_view(run, v, compiled[v.name], full)) is not None}
         run.audit.tables = sorted(outcomes)
         run.audit.rows_out = sum(o["rows"] for o in outcomes.values())
-        run.audit.details = {"full": full, "tables": outcomes,
-                             "quality_flags": _total_flags(outcomes.values())}
+        run.audit.details.update(full=full, tables=outcomes, quality_flags=_total_flags(outcomes.values()))
         if not outcomes:
             run.finish(NOTHING_NEW)
     return run.audit

@@ -109,6 +109,10 @@ class WorkflowConfig(Strict):
     lease_seconds: int = Field(
         default=60, ge=5, le=3600,
         description="The runner's lock lease, renewed every third of it; a killed runner's lock expires then.")
+    job_wait_seconds: float = Field(
+        default=900, ge=0, le=86400,
+        description="How long a job run waits while another run of the same layer holds its lease (Hudi tables "
+        "have one writer at a time); then it fails naming the holder.")
     trigger_queue: ResourceName | None = Field(
         default=None, description="SQS queue receiving the raw prefix's S3 ObjectCreated notifications "
         "(what `fhirpulse watch` polls); null = no local trigger.")

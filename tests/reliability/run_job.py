@@ -1,0 +1,34 @@
+"""One job run through the Glue entry script in its own process, as a Glue job run would be (no workflow lock):
+`python -m tests.reliability.run_job bronze --env X [--wait SECONDS]`. Prints the audit record as JSON; a
+failed run prints one line and exits 1, as the entry script's main does."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+from fhirpulse import deps, stack
+from fhirpulse.core.config import load_config
+from spark_jobs.entrypoints import glue_job
+from spark_jobs.lake.job_args import glue_arguments
+from spark_jobs.lake.lifecycle import JobError
+from spark_jobs.lake.session import build_session
+
+
+def main(layer: str, env: str, wait: str | None = None) -> None:
+    cfg = stack.bind(load_config(env))
+    if wait is not None:
+        cfg = cfg.model_copy(update={"workflow": cfg.workflow.model_copy(update={"job_wait_seconds": float(wait)})})
+    argv = ["glue_job.py", *glue_arguments(cfg, layer)]
+    try:
+        audit = glue_job.run(argv, lambda: build_session(cfg, f"fhirpulse-{layer}", deps.local_runtime()))
+    except JobError as err:
+        print(f"fhirpulse: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(json.dumps(asdict(audit), default=str))
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    main(args[0], args[args.index("--env") + 1], args[args.index("--wait") + 1] if "--wait" in args else None)
