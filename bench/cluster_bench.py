@@ -6,7 +6,7 @@ One embedded stack with a cluster of `--workers` 1-core workers; two environment
 input: `benchlocal` (spark.master local[2]) and `benchcluster` (spark.master "stack"). Each runs
 `fhirpulse run pipeline` in its own process, one after the other (each pays its own JVM start), timed from
 the outside; the per-job seconds come from the run records. The KPIs of both must be equal.
-Prints a JSON result and the Markdown rows for BENCHMARKS.md.
+Prints a JSON result (also saved under .state/bench/) and the Markdown rows for BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import timed  # noqa: E402  (bench/ is the script's folder, so on sys.path)
+from common import private_state_dir, save_result, timed  # noqa: E402  (bench/ is on sys.path)
 
 ENVS = {"benchlocal": {"master": "local[2]"}, "benchcluster": {"master": "stack", "worker_cores": 1}}
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
 
-    os.environ["FHIRPULSE_STATE_DIR"] = tempfile.mkdtemp(prefix="fhirpulse-bench-")
+    private_state_dir()
     config_dir = Path(tempfile.mkdtemp(prefix="fhirpulse-bench-config-"))
     from fhirpulse.stack.envs import write_derived_config
 
@@ -74,6 +74,7 @@ def main() -> None:
     result["kpis_equal"] = local["kpis"] == cluster["kpis"]
     result["cluster_vs_local"] = round(cluster["wall_s"] / local["wall_s"], 2)
     print(json.dumps(result, indent=2))
+    save_result("cluster", result)
     for name, run in (("local[2]", local), (f"cluster, {args.workers} workers × 1 core", cluster)):
         jobs = ", ".join(f"{k} {v} s" for k, v in run["jobs_s"].items())
         print(f"| {name} | {result['resources']:,} | {run['wall_s']} s | {jobs} |")

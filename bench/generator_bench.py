@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from common import REPO, save_result  # noqa: E402  (bench/ is the script's folder, so on sys.path)
 
 
 def _child(patients: int, workers: int, validate_sample: float, out: Path) -> dict:
@@ -93,6 +93,7 @@ def main() -> None:
               f"{r['resources_per_second']:>9} {r['main_cpu_seconds']:>8} {r['worker_cpu_seconds']:>8} "
               f"{r['peak_rss_main_mb']:>7}M {r['peak_rss_worker_mb']:>7}M {str(r['load_average_1min']):>11}")
     print(f"\nmachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    save_result("generator", {"validate_sample": args.validate_sample, "runs": runs})
     print("reproduce: .venv/bin/python bench/generator_bench.py --patients "
           f"{args.patients} --rss-patients {args.rss_patients} --workers {' '.join(map(str, args.workers))} "
           f"--validate-sample {args.validate_sample}")

@@ -5,21 +5,16 @@
 Steps: start the embedded stack (moto + Trino) in a private state folder; generate one batch and upload it;
 run the workflow (bronze -> silver -> gold) once; then for every file in trino/queries and the summary KPI
 query of `fhirpulse kpis`: one warm-up run, then --runs timed runs through the same engine the CLI uses.
-Prints a JSON result and the Markdown rows for BENCHMARKS.md (median and max per query).
+Prints a JSON result (also saved under .state/bench/) and the Markdown rows for BENCHMARKS.md (median and max per query).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-from common import timed  # noqa: E402  (bench/ is the script's folder, so on sys.path)
+from common import land_generated, private_state_dir, save_result, timed  # noqa: E402  (bench/ is on sys.path)
 
 
 def main() -> None:
@@ -29,7 +24,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 
-    os.environ["FHIRPULSE_STATE_DIR"] = tempfile.mkdtemp(prefix="fhirpulse-bench-")
+    private_state_dir()
     from fhirpulse import stack
     from fhirpulse.core.config import load_config
     from fhirpulse.core.config.pipeline import load_pipeline
@@ -37,7 +32,6 @@ def main() -> None:
     from fhirpulse.reporting.engine import engine_for
     from fhirpulse.reporting.kpis import kpi_sql
     from fhirpulse.reporting.queries import all_queries
-    from fhirpulse.stack.landing import upload_tree
     from fhirpulse.workflow.runner import Runner
 
     console_json(False)
@@ -45,14 +39,7 @@ def main() -> None:
     state = stack.up(local)
     cfg = local.with_endpoint(state.aws_endpoint_url)
     try:
-        with tempfile.TemporaryDirectory(prefix="fhirpulse-bench-data-") as data:
-            subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "-n", str(args.patients), "--seed",
-                            str(args.seed), "--out", data, "--validate-sample", "0", "--no-progress"], check=True,
-                           stdout=subprocess.DEVNULL)
-            for summary in Path(data).glob("generation-summary*"):
-                summary.unlink()
-            resources = sum(1 for f in Path(data).rglob("*.ndjson") for line in f.open("rb") if line.strip())
-            upload_tree(cfg, Path(data), "bench")
+        resources = land_generated(cfg, args.patients, args.seed, "bench")["resources"]
         pipeline_s, run = timed(lambda: Runner(cfg, load_pipeline()).run(trigger="bench"))
         assert run.state == "SUCCEEDED", run.summary()
         engine = engine_for(local)
@@ -65,8 +52,10 @@ def main() -> None:
                              "max_s": round(max(times), 3)}
     finally:
         stack.down()
-    print(json.dumps({"patients": args.patients, "resources": resources, "pipeline_s": round(pipeline_s, 1),
-                      "stays": run.job("gold").rows_out, "runs": args.runs, "queries": results}, indent=2))
+    result = {"patients": args.patients, "resources": resources, "pipeline_s": round(pipeline_s, 1),
+              "stays": run.job("gold").rows_out, "runs": args.runs, "queries": results}
+    print(json.dumps(result, indent=2))
+    save_result("query", result)
     for name, r in results.items():
         verdict = "met" if r["median_s"] < 1.0 else "**missed**"
         print(f"| `{name}` | {r['rows']} | {r['median_s']:.3f} s | {r['max_s']:.3f} s | {verdict} |")

@@ -8,38 +8,23 @@ Steps (one Spark session):
   3. batch 2 = 1% new patients plus 1% of batch 1's patients updated; bronze ingests it (not timed);
   4. silver and gold incremental (timed), as a ratio to the full silver + gold run;
   5. the gold KPIs next to the generator's requested rates.
-Prints a JSON result and the Markdown rows for BENCHMARKS.md.
+Prints a JSON result (also saved under .state/bench/) and the Markdown rows for BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-from common import timed as _timed  # noqa: E402  (bench/ is the script's folder, so on sys.path)
+from common import land_generated, private_state_dir, save_result  # noqa: E402  (bench/ is on sys.path)
+from common import timed as _timed
 
 from fhirpulse.reporting.rates import requested_rates
 
 
 def _land(cfg, args, batch: int, patients: int, update_fraction: float, subprefix: str) -> int:
-    from fhirpulse.stack.landing import upload_tree
-
-    with tempfile.TemporaryDirectory(prefix="fhirpulse-bench-data-") as data:
-        subprocess.run([sys.executable, "-m", "fhirpulse.cli", "generate", "--patients", str(patients),
-                        "--earlier-patients", str(args.patients), "--batch", str(batch), "--seed", str(args.seed),
-                        "--update-fraction", str(update_fraction), "--out", data, "--validate-sample", "0",
-                        "--no-progress"], check=True, stdout=subprocess.DEVNULL)
-        files = list(Path(data).rglob("*.ndjson"))
-        resources = sum(1 for f in files for line in f.open("rb") if line.strip())
-        for f in Path(data).glob("generation-summary*"):
-            f.unlink()
-        upload_tree(cfg, Path(data), subprefix)
-    return resources
+    return land_generated(cfg, patients, args.seed, subprefix, "--earlier-patients", str(args.patients),
+                          "--batch", str(batch), "--update-fraction", str(update_fraction))["resources"]
 
 
 def _kpis(spark, cfg) -> dict:
@@ -57,7 +42,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
-    os.environ["FHIRPULSE_STATE_DIR"] = tempfile.mkdtemp(prefix="fhirpulse-bench-")
+    private_state_dir()
     from fhirpulse import deps, stack
     from fhirpulse.core.config import load_config
 
@@ -96,6 +81,7 @@ def main() -> None:
         "kpis": kpis, "recovered": {"checks": requested_rates(kpis, cfg.generator)},
     }
     print(json.dumps(result, indent=2))
+    save_result("silver_gold", result)
     print(f"| silver + gold full, {resources:,} resources | {full:.1f} s (silver {silver_s:.1f} s, gold {gold_s:.1f} s) "
           f"| bronze {bronze_s:.1f} s | **{full / bronze_s:.2f}×** bronze |")
     print(f"| silver + gold incremental, +{new_resources:,} resources | {incremental:.1f} s | "
