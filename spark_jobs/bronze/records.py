@@ -31,7 +31,6 @@ RAW_RECORD_SCHEMA = T.StructType([
     T.StructField("text", T.StringType()),
 ])
 CORRUPT = "_corrupt_record"
-_REFERENCE = T.StructType([T.StructField("reference", T.StringType())])
 # Only what bronze needs from each resource; the rest stays in the raw text, losslessly.
 ENVELOPE_SCHEMA = T.StructType([
     T.StructField("resourceType", T.StringType()),
@@ -42,11 +41,17 @@ ENVELOPE_SCHEMA = T.StructType([
         T.StructField("fullUrl", T.StringType()),
         T.StructField("resource", T.StringType()),  # StringType keeps the entry's JSON text as is
     ]))),
-    *[T.StructField(element, _REFERENCE) for element in sorted(set(PATIENT_REFERENCE_ELEMENT.values()))],
+    # Reference elements as JSON text, read by `_patient_id`: R4's Account.subject and Contract.subject are
+    # arrays, and a struct field here would make those resources unreadable ("malformed JSON").
+    *[T.StructField(element, T.StringType()) for element in sorted(set(PATIENT_REFERENCE_ELEMENT.values()))],
     T.StructField(CORRUPT, T.StringType()),
 ])
-_JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
-FHIR_ID_PATTERN = r"^[A-Za-z0-9\-\.]{1,64}$"
+# Strict JSON: Spark's parser otherwise accepts 'single quotes' and NaN/Infinity, which no JSON reader after
+# bronze (Trino's json functions, another Spark option set) has to.
+_JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, "allowSingleQuotes": "false",
+                 "allowNonNumericNumbers": "false"}
+# A Java regex (Spark `rlike`): `\z`, not `$`, which also matches before a final line terminator ("p1\n").
+FHIR_ID_PATTERN = r"^[A-Za-z0-9\-\.]{1,64}\z"
 
 BRONZE_COLUMNS = ["id", "resource_type", "last_updated", "patient_id", "raw_json", "source_file",
                   "content_version", "source_line", "source_entry", "run_id", "ingested_at", "precombine_ts"]
@@ -97,7 +102,7 @@ _TYPES_BY_REFERENCE_ELEMENT: dict[str, list[str]] = {
 def _patient_id(env: Column) -> Column:
     """The patient's id: the resource's own id for Patient, else the id in its patient reference."""
     reference = F.coalesce(*[
-        F.when(env["resourceType"].isin(*types), env[element]["reference"])
+        F.when(env["resourceType"].isin(*types), F.get_json_object(env[element], "$.reference"))
         for element, types in _TYPES_BY_REFERENCE_ELEMENT.items()
     ])
     referenced = F.regexp_extract(reference, r"^(?:.*/)?(?:Patient/|urn:uuid:)([^/|?]+)$", 1)
@@ -117,8 +122,9 @@ def quarantine_reason(text: Column, env: Column, entry_without_resource: Column,
         F.when(entry_without_resource, F.lit("bundle entry without a resource"))
         .when(F.octet_length(text) > max_bytes, F.lit(f"oversized record (more than {max_bytes} bytes)"))
         .when(_has_invalid_utf8(text), F.lit("invalid UTF-8 byte sequence"))
-        # the plain startswith first: ltrim copies the whole text, and almost every record starts with '{'
-        .when(~(text.startswith("{") | F.ltrim(text).startswith("{")), F.lit("not a JSON object"))
+        # the plain startswith first: almost every record starts with '{'. Then JSON's own whitespace (RFC 8259:
+        # space, tab, CR, LF; ltrim would only drop spaces); an anchored Java regex stops at the first other char.
+        .when(~(text.startswith("{") | text.rlike(r"^[ \t\r\n]*\{")), F.lit("not a JSON object"))
         .when(env.isNull() | env[CORRUPT].isNotNull(), F.lit("malformed JSON"))
         .when(resource_type.isNull() | (resource_type == ""), F.lit("missing resourceType"))
         .when(~resource_type.isin(*sorted(R4_RESOURCE_TYPES)),
@@ -130,8 +136,8 @@ def quarantine_reason(text: Column, env: Column, entry_without_resource: Column,
 
 def _is_blank_line(text: Column, source_entry: Column) -> Column:
     # Blank lines (spaces, tabs, a CR) count for line numbers but are not records. Almost every line starts
-    # with '{', which spares the regex.
-    return source_entry.isNull() & ~text.startswith("{") & text.rlike(r"^\s*$")
+    # with '{', which spares the regex; `\z`, as `$` would also match before a final U+0085 or U+2028.
+    return source_entry.isNull() & ~text.startswith("{") & text.rlike(r"^\s*\z")
 
 
 def unpack_and_classify(records: DataFrame, run_id: str, ingested_at: Column, max_record_bytes: int) -> DataFrame:

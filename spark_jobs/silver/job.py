@@ -167,6 +167,7 @@ def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = Fa
     `full`). Returns the run's audit record; raises JobError when the run fails."""
     with JobRun(cfg, LAYER, session, run_id) as run:
         views = load_views(cfg)  # inside the run: a broken view is a FAILED run in the audit
+        run.spark  # noqa: B018 - starts the session: pyspark builds no Column (compiling) without an active one
         compiled = compile_views(views)
         outcomes = {v.name: outcome for v in views
                     if (outcome := refresh_view(run, v, compiled[v.name], full)) is not None}

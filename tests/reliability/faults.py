@@ -130,4 +130,15 @@ def kill_job(cfg: Config, layer: str, point: str | None, timeout: float = 600) -
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group (the JVM)
-    return Killed(proc.returncode, output[-3000:], time.monotonic() - started)
+    if proc.returncode != -signal.SIGKILL:  # it ended by itself: say why, from its own log
+        output += _log_errors(output)
+    return Killed(proc.returncode, output[-6000:], time.monotonic() - started)
+
+
+def _log_errors(output: str) -> str:
+    """The error events of the run log the CLI names on its last line ("log: <path>"), if any."""
+    paths = [line[len("log: "):].strip() for line in output.splitlines() if line.startswith("log: ")]
+    if not paths or not Path(paths[-1]).exists():
+        return ""
+    events = [line for line in Path(paths[-1]).read_text().splitlines() if '"error"' in line or "Traceback" in line]
+    return "\nerrors in the run log:\n" + "\n".join(events)[-4000:]
