@@ -67,8 +67,10 @@ BENCHES = (
           about="analyst query latency on Trino"),
     Bench("cluster", "cluster_bench.py", ("--patients", "1000", "--workers", "2"), ("--patients", "60"),
           about="local[2] vs a 2-worker standalone cluster"),
-    Bench("peers", "peers_bench.py", ("--patients", "6500"), ("--patients", "60"), population=True,
-          about="FHIRPulse vs peer tools (when bench/peers_bench.py exists)"),
+    Bench("peers_200k", "peers_bench.py", ("--patients", "1266"), ("--patients", "60"),
+          about="our SQL-on-FHIR engine vs fhir4ds and helios-sof, same views and NDJSON, ~200k resources"),
+    Bench("peers", "peers_bench.py", ("--patients", "6329"), ("--patients", "60"), population=True,
+          about="the same at ~1M resources"),
     Bench("sof", "fhirpulse", (), (), about="SQL-on-FHIR v2 suite (when ../shared/fhir-samples has it)"),
 )
 

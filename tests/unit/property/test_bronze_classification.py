@@ -417,7 +417,7 @@ def _reason_ok(expected: Expected, got: str | None) -> bool:
 # -------------------------------------------------------------------------------------------- properties
 
 
-@budget(60)
+@budget(30)
 @given(st.lists(lines, min_size=1, max_size=10))
 def test_every_line_is_classified_as_the_oracle_says(fast_spark, batch):
     frame = raw_frame(fast_spark, [("f", n, None, None, line.raw) for n, line in enumerate(batch, 1)])
@@ -471,7 +471,7 @@ def split_files(draw):
     return files
 
 
-@budget(12)
+@budget(6)
 @given(split_files())
 def test_line_numbers_and_counts_reconcile(fast_spark, files):
     """Numbered across splits, every non-blank line is one record (or its Bundle entries), in exactly one of

@@ -187,7 +187,7 @@ def by_type(resources: list[dict]) -> dict[str, dict[str, dict]]:
 # -------------------------------------------------------------------------------------------- properties
 
 
-@budget(20)
+@budget(8)
 @given(populations())
 def test_stay_flags_and_totals_equal_the_reference(fast_spark, views, resources):
     stays, groups = gold_facts(fast_spark, views, resources)
