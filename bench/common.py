@@ -145,6 +145,25 @@ def _tree_rss_psutil(root: int) -> list[int]:
     return sizes
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds so far of `root` and its live descendants, from /proc (Linux): what a parent's
+    wait4 cannot see when a grandchild (Spark's JVM) is never waited for."""
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: fields 14 and 15 of stat
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total
+
+
 try:
     import psutil  # noqa: F401  (optional: not a project dependency; /proc does the same on Linux)
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,17 @@ from pathlib import Path
 from typing import Any
 
 import peers
-from common import REPO, RSS_SOURCE, PeakRSS, count_label, generate, markdown_table, patients_for, save_result
+from common import (
+    REPO,
+    RSS_SOURCE,
+    PeakRSS,
+    count_label,
+    generate,
+    markdown_table,
+    patients_for,
+    save_result,
+    tree_cpu_seconds,
+)
 from common import parse_count as _parse_count
 
 VIEWS_DIR = REPO / "config" / "views"
@@ -58,12 +69,20 @@ INTEGER_TYPES = {"integer", "positiveInt", "unsignedInt", "integer64"}
 
 # --- measuring a child process ---------------------------------------------------------------------------------
 
-def run_measured(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_measured(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str] | None = None,
+                 memory_limit_mb: int | None = None) -> dict[str, Any]:
     """Run `cmd` to completion: wall seconds, exit code, and its process tree's peak RSS (polled sum over the
-    tree; at least the kernel's maxrss of the process itself)."""
+    tree; at least the kernel's maxrss of the process itself). `memory_limit_mb` caps the process's address
+    space (RLIMIT_AS), so an engine that holds everything in memory fails alone instead of swapping the machine
+    into the OOM killer."""
+    def limit() -> None:
+        if memory_limit_mb:
+            size = memory_limit_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, preexec_fn=limit)
         with PeakRSS(proc.pid, interval=0.1) as rss:
             _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
@@ -71,6 +90,8 @@ def run_measured(cmd: list[str], stdout: Path, stderr: Path, env: dict[str, str]
     maxrss_mb = round(usage.ru_maxrss / 1024)  # KiB on Linux
     figures = rss.figures()
     return {"seconds": round(seconds, 3), "returncode": proc.returncode,
+            # user + system CPU of the process and the children it waited for: ÷ seconds = cores kept busy
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
             "peak_rss_mb": max(figures["peak_rss_mb"], maxrss_mb),
             "peak_rss_largest_mb": max(figures["peak_rss_largest_mb"], maxrss_mb)}
 
@@ -109,8 +130,10 @@ def spark_child(plan_file: Path) -> None:
             results.append({"name": item["name"], "error": f"{type(err).__name__}: {str(err).splitlines()[0]}"})
             continue
         results.append({"name": item["name"], "seconds": round(time.perf_counter() - view_started, 3)})
+    cpu_seconds = tree_cpu_seconds(os.getpid())  # with the JVM, before stop() ends it
     spark.stop()
-    print(json.dumps({"session_seconds": round(session_s, 3), "views": results}), flush=True)
+    print(json.dumps({"session_seconds": round(session_s, 3), "cpu_seconds": round(cpu_seconds, 3),
+                      "views": results}), flush=True)
 
 
 # --- data ---------------------------------------------------------------------------------------------------------
@@ -236,8 +259,10 @@ def count_rows(out: Path) -> int:
     return total
 
 
-def run_engine(engine: str, plan: list[dict], work: Path, tools: dict[str, Any]) -> dict[str, Any]:
-    """One measured run of a view set by one engine."""
+def run_engine(engine: str, plan: list[dict], work: Path, tools: dict[str, Any],
+               memory_limit_mb: int | None = None) -> dict[str, Any]:
+    """One measured run of a view set by one engine; the native peer (helios, whose address space is its
+    memory) runs under `memory_limit_mb`."""
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     plan_file = work / f"plan-{engine}.json"
@@ -250,7 +275,8 @@ def run_engine(engine: str, plan: list[dict], work: Path, tools: dict[str, Any])
             view_file = work / f"view-{item['name']}.json"
             view_file.write_text(json.dumps(item["view"]))
             cmd = peers.helios_command(tools["helios"].binary, view_file, Path(item["input"]), Path(item["out"]))
-            figures = run_measured(cmd, logs / f"{tag}-{item['name']}.out", logs / f"{tag}-{item['name']}.err")
+            figures = run_measured(cmd, logs / f"{tag}-{item['name']}.out", logs / f"{tag}-{item['name']}.err",
+                                   memory_limit_mb=memory_limit_mb)
             seconds += figures["seconds"]
             peak, largest = max(peak, figures["peak_rss_mb"]), max(largest, figures["peak_rss_largest_mb"])
             if figures["returncode"]:
@@ -258,8 +284,9 @@ def run_engine(engine: str, plan: list[dict], work: Path, tools: dict[str, Any])
                 views.append({"name": item["name"], "error": err[-1] if err else f"exit {figures['returncode']}"})
             else:
                 views.append({"name": item["name"], "seconds": figures["seconds"],
-                              "peak_rss_mb": figures["peak_rss_mb"]})
-        run |= {"seconds": round(seconds, 3), "peak_rss_mb": peak, "peak_rss_largest_mb": largest,
+                              "cpu_seconds": figures["cpu_seconds"], "peak_rss_mb": figures["peak_rss_mb"]})
+        run |= {"seconds": round(seconds, 3), "cpu_seconds": round(sum(v.get("cpu_seconds", 0) for v in views), 3),
+                "peak_rss_mb": peak, "peak_rss_largest_mb": largest,
                 "views": views, "startup_seconds": 0.0}
     else:
         if engine == "fhirpulse":
@@ -274,7 +301,10 @@ def run_engine(engine: str, plan: list[dict], work: Path, tools: dict[str, Any])
             return run | {"error": f"exit {figures['returncode']}: {tail}"}
         reported = _last_json_line(out)
         views = reported["views"] if isinstance(reported, dict) else reported
-        run |= {"seconds": figures["seconds"], "peak_rss_mb": figures["peak_rss_mb"],
+        # Spark's JVM is a grandchild nobody waits for: our child measures its own tree's CPU
+        cpu = reported.get("cpu_seconds", figures["cpu_seconds"]) if isinstance(reported, dict) else None
+        run |= {"seconds": figures["seconds"], "cpu_seconds": cpu or figures["cpu_seconds"],
+                "peak_rss_mb": figures["peak_rss_mb"],
                 "peak_rss_largest_mb": figures["peak_rss_largest_mb"], "views": views}
         engine_s = sum(v.get("seconds", 0.0) for v in views)
         run["startup_seconds"] = round(figures["seconds"] - engine_s, 3)  # interpreter/JVM start, imports, exit
@@ -402,12 +432,12 @@ def report(result: dict[str, Any]) -> str:
         described.append(f"helios = {versions['helios']['crate']} {versions['helios']['version']} (sof-cli)")
     out.append("Engines: " + "; ".join(described) + ".\n")
     header = ["engine", "view set", "views run", "input resources", "rows out", "wall s", "engine s",
-              "resources/s (wall)", "rows/s (wall)", "peak RSS MB"]
+              "resources/s (wall)", "rows/s (wall)", "CPU s (cores busy)", "peak RSS MB"]
     rows = []
     for set_name, runs in result["runs"].items():
         for run in runs:
             if "error" in run:
-                rows.append([run["engine"], set_name, "failed", "", "", "", "", "", "", ""])
+                rows.append([run["engine"], set_name, "failed", "", "", "", "", "", "", "", ""])
                 continue
             inputs = sum(result["data"]["by_type"].get(result["view_sets"][set_name]["views"][v["name"]], 0)
                          for v in run["views"] if "error" not in v)
@@ -415,6 +445,7 @@ def report(result: dict[str, Any]) -> str:
             rows.append([run["engine"], set_name, f"{run['views_ok']}/{total}", f"{inputs:,}", f"{run['rows']:,}",
                          _fmt_s(run["seconds"]), _fmt_s(run["engine_seconds"]),
                          f"{inputs / run['seconds']:,.0f}", f"{run['rows'] / run['seconds']:,.0f}",
+                         f"{run['cpu_seconds']:,.1f} ({run['cpu_seconds'] / run['seconds']:.2f})",
                          f"{run['peak_rss_mb']:,}"])
     out.append(markdown_table(header, rows))
     out.append("\nPer view, engine seconds (the engine's own time: read + evaluate + write; fhir4ds's includes "
@@ -482,6 +513,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="Keep the generated data here (reused when it matches).")
     parser.add_argument("--no-install", action="store_true", help="Use cached peers only; never build/install.")
     parser.add_argument("--jobs", type=int, default=2, help="cargo -j for a first helios build (default 2).")
+    parser.add_argument("--memory-limit-mb", type=int, default=16_384,
+                        help="Address-space cap of each helios process (default 16384; 0: none).")
     parser.add_argument("--keep-outputs", action="store_true", help="Keep the engines' output rows.")
     parser.add_argument("--child-spark", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -548,7 +581,7 @@ def main() -> None:
                 print(f"running {engine} on view set {set_name} ({len(view_set['definitions'])} views)",
                       file=sys.stderr, flush=True)
                 plan = _plan(view_set["definitions"], inputs, work / set_name / "out" / engine)
-                run = run_engine(engine, plan, work / set_name, tools)
+                run = run_engine(engine, plan, work / set_name, tools, args.memory_limit_mb or None)
                 runs[set_name].append(run)
                 if "error" in run:
                     print(f"  {engine} failed: {run['error']}", file=sys.stderr, flush=True)
@@ -582,7 +615,7 @@ def main() -> None:
                               "binary": str(tools["helios"].binary)}
     result = {
         "data": data, "size_label": count_label(data["resources"]), "engines": engines, "versions": versions,
-        "rss_source": RSS_SOURCE, "unavailable": unavailable,
+        "rss_source": RSS_SOURCE, "unavailable": unavailable, "helios_memory_limit_mb": args.memory_limit_mb or None,
         "view_sets": {k: {kk: vv for kk, vv in v.items() if kk != "definitions"} for k, v in view_sets.items()},
         "runs": runs, "equality": equality,
     }

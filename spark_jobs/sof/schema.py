@@ -83,6 +83,7 @@ class SchemaTree:
         self.recursive: dict[str, SchemaNode] = {}
         self.version = 0
         self.root = SchemaNode(self, resource_type)
+        self.decimal_text = False  # a path reads decimals' written precision (lowBoundary/highBoundary)
 
     def mark_recursive(self, type_code: str) -> SchemaNode:
         """Store every element of `type_code` as JSON text parsed with one shared struct."""

@@ -18,6 +18,7 @@ def boundary(e: Expr, low: bool, env: Env) -> Expr:
     if t == EMPTY:
         return e
     if t == "decimal" and e.raw_decimal:
+        env.tree.decimal_text = True  # the JSON text must keep its digits (see CompiledView.apply)
         fn = _decimal_boundary
         out = "decimal"
     elif t in ("date", "dateTime", "instant", "time"):

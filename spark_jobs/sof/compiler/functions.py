@@ -121,7 +121,8 @@ def _exists(e: Expr, call: Invocation) -> Expr:
 
 @function("hasValue", on_choice=True)
 def _has_value(e: Expr, call: Invocation) -> Expr:
-    return boolean(exists(e))
+    # FHIRPath: true for a single value; several values (`name.given` of a two-given name) are false.
+    return boolean(exists(e) if e.type == CHOICE else size(e) == 1)
 
 
 @function("first", "last")

@@ -70,13 +70,16 @@ def _equals(op: str, left: Expr, right: Expr, env: Env) -> Expr:
 
 def _equality(left: Expr, right: Expr, op: str, env: Env) -> Column:
     lk, rk = _comparable(left, right, op, env)
+    equivalence = op in ("~", "!~")
     if EMPTY in (lk, rk):
-        return _empty_boolean()
+        # `=` with an empty operand is empty; `~` is true exactly when both are empty.
+        return (size(left) == 0) & (size(right) == 0) if equivalence else _empty_boolean()
     if lk != rk:
-        # Different types are never equal; empty still gives empty.
+        # Different types are never equal (nor equivalent); empty still gives empty for `=`.
+        if equivalence:
+            return (size(left) == 0) & (size(right) == 0)
         return F.when((size(left) > 0) & (size(right) > 0), F.lit(False))
     numeric = lk == "number"
-    equivalence = op in ("~", "!~")
     if not left.many and not right.many:
         lc, rc = left.col, right.col
         if numeric:
@@ -94,8 +97,9 @@ def _equality(left: Expr, right: Expr, op: str, env: Env) -> Column:
 
 
 def _equivalence_key(c: Column, k: str) -> Column:
-    # `~`: strings compare case-insensitively with normalized whitespace.
-    return F.lower(F.regexp_replace(F.trim(c), r"\s+", " ")) if k == "string" else c
+    # `~`: strings compare case-insensitively with normalized whitespace (runs of any whitespace -> one
+    # space, then trimmed: trimming first would only strip spaces, not tabs or newlines).
+    return F.lower(F.trim(F.regexp_replace(c, r"\s+", " "))) if k == "string" else c
 
 
 def _order(op: str, left: Expr, right: Expr, env: Env) -> Expr:
@@ -146,12 +150,14 @@ def _membership(op: str, left: Expr, right: Expr, env: Env) -> Expr:
     ik, ck = _comparable(item, collection, op, env)
     if ik == EMPTY:
         return boolean(_empty_boolean())
-    if ck == EMPTY or ik != ck:
-        return boolean(F.lit(False))
     numeric = ik == "number"
-    value = singleton(item, f"left operand of '{op}'")
+    value = singleton(item, f"{'left' if op == 'in' else 'right'} operand of '{op}'")
     value = value.cast(DECIMAL_TYPE) if numeric else value
-    return boolean(F.exists(items(collection, numeric), lambda v: v == value))
+    if ck == EMPTY or ik != ck:
+        found = F.lit(False)
+    else:  # an empty (null) collection holds nothing: false, not empty
+        found = F.coalesce(F.exists(items(collection, numeric), lambda v: v == value), F.lit(False))
+    return boolean(F.when(value.isNotNull(), found))  # an empty item: empty
 
 
 def _union(op: str, left: Expr, right: Expr, env: Env) -> Expr:
