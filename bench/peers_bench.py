@@ -281,7 +281,10 @@ def run_engine(engine: str, plan: list[dict], work: Path, tools: dict[str, Any],
             peak, largest = max(peak, figures["peak_rss_mb"]), max(largest, figures["peak_rss_largest_mb"])
             if figures["returncode"]:
                 err = (logs / f"{tag}-{item['name']}.err").read_text(errors="replace").strip().splitlines()
-                views.append({"name": item["name"], "error": err[-1] if err else f"exit {figures['returncode']}"})
+                # Rust ends a panic or an allocation failure with notes about backtraces: name the cause
+                cause = [line for line in err if "panicked" in line or "memory allocation" in line] or err
+                views.append({"name": item["name"], "error": f"exit {figures['returncode']}: " + (
+                    cause[0].strip() if cause else "no message")})
             else:
                 views.append({"name": item["name"], "seconds": figures["seconds"],
                               "cpu_seconds": figures["cpu_seconds"], "peak_rss_mb": figures["peak_rss_mb"]})
