@@ -114,17 +114,23 @@ def land_generated(cfg, patients: int, seed: int, subprefix: str, *extra: str) -
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _tree_rss_proc(root: int) -> list[int]:
-    """RSS bytes of `root` and every descendant, from /proc (Linux), when psutil is not installed."""
-    sizes, todo = [], [root]
+def _tree_pids(root: int) -> Iterator[int]:
+    """`root` and every live descendant, from /proc (Linux)."""
+    todo = [root]
     while todo:
         pid = todo.pop()
-        try:
-            sizes.append(int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE)
+        yield pid
+        with suppress(OSError, ValueError):  # gone meanwhile
             for task in Path(f"/proc/{pid}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, ValueError):
-            continue  # gone meanwhile
+
+
+def _tree_rss_proc(root: int) -> list[int]:
+    """RSS bytes of `root` and every descendant, from /proc (Linux), when psutil is not installed."""
+    sizes = []
+    for pid in _tree_pids(root):
+        with suppress(OSError, ValueError, IndexError):  # gone meanwhile
+            sizes.append(int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE)
     return sizes
 
 
@@ -151,16 +157,11 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 def tree_cpu_seconds(root: int) -> float:
     """User + system CPU seconds so far of `root` and its live descendants, from /proc (Linux): what a parent's
     wait4 cannot see when a grandchild (Spark's JVM) is never waited for."""
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
+    total = 0.0
+    for pid in _tree_pids(root):
+        with suppress(OSError, ValueError, IndexError):  # gone meanwhile
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: fields 14 and 15 of stat
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                todo.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile
     return total
 
 

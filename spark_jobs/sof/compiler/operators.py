@@ -71,13 +71,13 @@ def _equals(op: str, left: Expr, right: Expr, env: Env) -> Expr:
 def _equality(left: Expr, right: Expr, op: str, env: Env) -> Column:
     lk, rk = _comparable(left, right, op, env)
     equivalence = op in ("~", "!~")
+    if equivalence and (EMPTY in (lk, rk) or lk != rk):
+        # `~` of an empty operand or of different types: true exactly when both are empty
+        return (size(left) == 0) & (size(right) == 0)
     if EMPTY in (lk, rk):
-        # `=` with an empty operand is empty; `~` is true exactly when both are empty.
-        return (size(left) == 0) & (size(right) == 0) if equivalence else _empty_boolean()
+        return _empty_boolean()  # `=` with an empty operand is empty
     if lk != rk:
-        # Different types are never equal (nor equivalent); empty still gives empty for `=`.
-        if equivalence:
-            return (size(left) == 0) & (size(right) == 0)
+        # Different types are never equal; empty still gives empty.
         return F.when((size(left) > 0) & (size(right) > 0), F.lit(False))
     numeric = lk == "number"
     if not left.many and not right.many:
