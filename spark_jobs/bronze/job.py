@@ -113,7 +113,8 @@ def _write_tables(run: JobRun, numbered: DataFrame, resource_types: list[str],
 
     def write_one(table: hudi.HudiTable, rows: DataFrame, resource_type: str | None) -> tuple[str, str]:
         hudi.write(rows, cfg, table, operations[table.name], {"run_id": run.run_id},
-                   keys_unique=resource_type is not None and resource_type not in repeated)
+                   keys_unique=(operations[table.name] == "bulk_insert" and resource_type is not None
+                                and resource_type not in repeated))
         instant = hudi.completed_commits(spark, cfg, table)[-1]
         run.event("table_committed", table=table.name, instant=instant)
         if not first_done.is_set():

@@ -114,11 +114,14 @@ def refresh(run: JobRun, full: bool) -> dict | None:
     facts = _stamp(facts, run, computed_at).persist(StorageLevel.MEMORY_AND_DISK)
     metadata = {"run_id": run.run_id}
     run.crash_point("before_write")
-    stays_written, stays_deleted = replace_rows(cfg, stays_table(cfg), facts, touched, "patient_id", metadata)
+    # One row per stay (encounter) and per KPI group: the keys are unique by construction.
+    stays_written, stays_deleted = replace_rows(cfg, stays_table(cfg), facts, touched, "patient_id", metadata,
+                                                keys_unique=True)
     facts.unpersist()
     run.crash_point("after_first_table")  # stays written, the KPI table not yet
     groups = _stamp(kpi_groups(hudi.read(spark, cfg, stays_table(cfg))), run, computed_at).persist()
-    groups_written, groups_deleted = replace_rows(cfg, kpi_table(cfg), groups, None, KPI_KEYS[0], metadata)
+    groups_written, groups_deleted = replace_rows(cfg, kpi_table(cfg), groups, None, KPI_KEYS[0], metadata,
+                                                  keys_unique=True)
     groups.unpersist()
     run.crash_point("after_commit")
     write_checkpoint(cfg, LAYER, cfg.gold.stays_table, {

@@ -7,12 +7,18 @@ Per view, incremental on the bronze table of the view's resource type:
      (an updated resource with fewer `forEach` repeats, or one that left the view's `where`);
   4. move the checkpoint to the bronze commit read up to.
 A crash before 4 makes the next run read the same changes again; steps 3 are idempotent.
+
+The patient view runs first (the others flag rows whose patient it lacks); the rest run concurrently, as
+bronze's table writes do: a small table's refresh is mostly fixed latency (timeline, commit, catalog check),
+which overlaps with the large tables' Spark work.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -35,6 +41,8 @@ from spark_jobs.sof import CompiledView, ViewDefinitionError, compile_view
 
 LAYER = "silver"
 PATIENT_VIEW = "patient"
+# Views refreshed at once after the patient view (each thread mostly waits on the JVM or the object store).
+REFRESH_THREADS = 4
 # What silver keeps from bronze next to every row.
 _BRONZE_KEEP = {"last_updated": "_last_updated", "_hoodie_commit_time": "_bronze_commit"}
 # Named transformations per view, for what a ViewDefinition cannot express.
@@ -133,7 +141,8 @@ def compile_views(views: list[SilverView]) -> dict[str, CompiledView]:
     return compiled
 
 
-def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bool) -> dict | None:
+def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bool,
+                 one_done: threading.Event | None = None) -> dict | None:
     """Bring one silver table up to its bronze table's newest commit; None when there was nothing to do."""
     spark, cfg = run.spark, run.cfg
     source = resource_table(view.resource)
@@ -148,14 +157,18 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     changed_ids = None if since is None else changed.select("id").distinct()
     run.crash_point("before_write")
+    # One row per resource: the key is the resource id, unique in a bronze snapshot or change set.
     written, removed = replace_rows(cfg, silver_table(view.name), rows, changed_ids, "id",
-                                    {"run_id": run.run_id, "bronze_until": until})
+                                    {"run_id": run.run_id, "bronze_until": until},
+                                    keys_unique=compiled.rows.one is not None)
     flags = {r["flag"]: r["count"] for r in rows.select(F.explode("dq_flags").alias("flag"))
              .groupBy("flag").count().collect()}
     rows.unpersist()
     run.crash_point("after_commit")
     write_checkpoint(cfg, LAYER, view.name, {"bronze": until}, run.run_id)
-    run.crash_point("after_first_view")  # one view done, the others not yet
+    if one_done is not None and not one_done.is_set():
+        one_done.set()
+        run.crash_point("after_first_view")  # one view done, the others not yet (or mid-way)
     run.event("table_refreshed", table=view.name, bronze_since=since, bronze_until=until, rows=written,
               stale_deleted=removed, quality_flags=flags)
     return {"rows": written, "stale_deleted": removed, "quality_flags": flags, "bronze_until": until}
@@ -169,14 +182,26 @@ def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = Fa
         views = load_views(cfg)  # inside the run: a broken view is a FAILED run in the audit
         run.spark  # noqa: B018 - starts the session: pyspark builds no Column (compiling) without an active one
         compiled = compile_views(views)
-        outcomes = {v.name: outcome for v in views
-                    if (outcome := refresh_view(run, v, compiled[v.name], full)) is not None}
+        outcomes = _refresh_all(run, views, compiled, full)
         run.audit.tables = sorted(outcomes)
         run.audit.rows_out = sum(o["rows"] for o in outcomes.values())
         run.audit.details.update(full=full, tables=outcomes, quality_flags=_total_flags(outcomes.values()))
         if not outcomes:
             run.finish(NOTHING_NEW)
     return run.audit
+
+
+def _refresh_all(run: JobRun, views: list[SilverView], compiled: dict[str, CompiledView],
+                 full: bool) -> dict[str, dict]:
+    """Refresh the patient view, then every other view concurrently; name -> outcome of those that changed."""
+    one_done = threading.Event()
+    first = [v for v in views if v.name == PATIENT_VIEW]
+    rest = [v for v in views if v.name != PATIENT_VIEW]
+    results = [(v.name, refresh_view(run, v, compiled[v.name], full, one_done)) for v in first]
+    with ThreadPoolExecutor(max_workers=REFRESH_THREADS, thread_name_prefix="silver-view") as pool:
+        results += zip([v.name for v in rest],
+                       pool.map(lambda v: refresh_view(run, v, compiled[v.name], full, one_done), rest), strict=True)
+    return {name: outcome for name, outcome in results if outcome is not None}
 
 
 def _total_flags(outcomes) -> dict[str, int]:

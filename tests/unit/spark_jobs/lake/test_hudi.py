@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pyspark.sql import functions as F
+
 from fhirpulse.core.config import load_config
 from spark_jobs.lake import hudi
 
@@ -29,3 +31,15 @@ def test_fingerprint_changes_with_schema_partitioning_and_location(spark):
     assert hudi.catalog_fingerprint(cfg, unpartitioned, df) != same
     elsewhere = hudi.HudiTable("gold", "stays", record_key=["id"], precombine="ts", partition_by=["year"])
     assert hudi.catalog_fingerprint(cfg, elsewhere, df) != same
+
+
+def test_fingerprint_ignores_nullability_but_not_types_or_column_order(spark):
+    """An incremental read and a snapshot of one source differ only in nullability: no re-sync for that."""
+    cfg = load_config("local")
+    nullable = spark.createDataFrame([("a", 1)], "id string, ts long")
+    required = nullable.select(F.coalesce("id", F.lit("")).alias("id"), F.coalesce("ts", F.lit(0)).alias("ts"))
+    assert [f.nullable for f in required.schema.fields] == [False, False]
+    same = hudi.catalog_fingerprint(cfg, TABLE, nullable)
+    assert hudi.catalog_fingerprint(cfg, TABLE, required) == same
+    assert hudi.catalog_fingerprint(cfg, TABLE, nullable.select("ts", "id")) != same
+    assert hudi.catalog_fingerprint(cfg, TABLE, nullable.select("id", F.col("ts").cast("int"))) != same
