@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -95,7 +96,9 @@ def sync_catalog(spark, cfg: Config, table: HudiTable, fingerprint: str) -> None
     try:
         tool.syncHoodieTable()
     finally:
-        tool.close()
+        # Closing the tool closes its Glue client, whose Netty event loop waits out a 2 s quiet period
+        # before it returns: nothing depends on that, so it happens off the job's path.
+        threading.Thread(target=tool.close, name=f"close-glue-sync-{table.name}", daemon=True).start()
 
 
 def ensure_catalog_columns(df: DataFrame, cfg: Config, table: HudiTable, fingerprint: str,
@@ -166,6 +169,12 @@ def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: st
         "hoodie.embed.timeline.server": "false",
         "hoodie.write.markers.type": "DIRECT",
         "hoodie.clean.max.commits": "10",
+        # New rows of an upsert go to files under 8 MB (Hudi's default, 100 MB, makes every file of these
+        # tables "small": each increment rewrote a large file to append a few rows), else to a new file.
+        "hoodie.parquet.small.file.limit": str(8 * 1024 * 1024),
+        # Bloom filters in the file footers rule most files out for a key: an upsert of new rows reads no
+        # file's keys (the simple index read every key of the table).
+        "hoodie.index.type": "BLOOM",
         # zstd: half the bytes of snappy on raw FHIR JSON for the same write CPU (measured), so less to
         # upload; Hudi's default gzip writes ~2x slower. Athena, Trino and Glue all read zstd Parquet.
         "hoodie.parquet.compression.codec": "zstd",
@@ -183,12 +192,13 @@ def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: st
 
 def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert",
           commit_metadata: dict[str, str] | None = None, keys_unique: bool = False) -> None:
-    """Write `df` to the table (created on first write) and sync it to the Glue catalog when needed."""
+    """Write `df` to the table (created on first write), then sync it to the Glue catalog when needed (by
+    `sync_catalog`, not inside the write: Hudi's in-write sync waits for its Glue client to close)."""
     fingerprint = catalog_fingerprint(cfg, table, df)
     options = write_options(cfg, table, operation, fingerprint, keys_unique)
     # A delete cannot change the catalog entry (and its rows may carry only the keys).
     synced = operation != "delete" and not catalog_is_current(cfg, table, df, fingerprint)
-    options["hoodie.datasource.meta.sync.enable"] = str(synced).lower()
+    options["hoodie.datasource.meta.sync.enable"] = "false"
     writer = df.write.format("hudi").options(**options)
     for key, value in (commit_metadata or {}).items():
         # Extra metadata lands in the commit file: ties a commit to a run id and source files.
@@ -196,6 +206,7 @@ def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert
     writer.option("hoodie.datasource.write.commitmeta.key.prefix", "hoodie.fhirpulse.").mode("append").save(
         table.path(cfg))
     if synced:
+        sync_catalog(df.sparkSession, cfg, table, fingerprint)
         ensure_catalog_columns(df, cfg, table, fingerprint)
 
 

@@ -8,9 +8,10 @@ Per view, incremental on the bronze table of the view's resource type:
   4. move the checkpoint to the bronze commit read up to.
 A crash before 4 makes the next run read the same changes again; steps 3 are idempotent.
 
-The patient view runs first (the others flag rows whose patient it lacks); the rest run concurrently, as
-bronze's table writes do: a small table's refresh is mostly fixed latency (timeline, commit, catalog check),
-which overlaps with the large tables' Spark work.
+Views are refreshed concurrently, as bronze's table writes are: a small table's refresh is mostly fixed
+latency (timeline, commit, catalog check), which overlaps with the large tables' Spark work. The patients
+the other views' rows are checked against come from the patient view over bronze (see `known_patients`),
+so no view waits for another.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from spark_jobs.sof import CompiledView, ViewDefinitionError, compile_view
 
 LAYER = "silver"
 PATIENT_VIEW = "patient"
-# Views refreshed at once after the patient view (each thread mostly waits on the JVM or the object store).
-REFRESH_THREADS = 4
+# Views refreshed at once (each thread mostly waits on the JVM or the object store).
+REFRESH_THREADS = 5
 # What silver keeps from bronze next to every row.
 _BRONZE_KEEP = {"last_updated": "_last_updated", "_hoodie_commit_time": "_bronze_commit"}
 # Named transformations per view, for what a ViewDefinition cannot express.
@@ -80,7 +81,7 @@ def view_files(cfg: Config) -> list[tuple[str, str]]:
 
 
 def load_views(cfg: Config) -> list[SilverView]:
-    """Every ViewDefinition of `silver.views_dir`, the patient view first (the others check patient ids)."""
+    """Every ViewDefinition of `silver.views_dir`, the patient view first, then by name."""
     from pydantic import TypeAdapter, ValidationError
 
     views = []
@@ -124,9 +125,19 @@ def view_rows(compiled: CompiledView, view_name: str, bronze: DataFrame, run_id:
     return with_content_hash(rows, exclude=["_row_key", "_bronze_commit"]).withColumn("_run_id", F.lit(run_id))
 
 
-def _patient_ids(spark: SparkSession, cfg: Config) -> DataFrame | None:
-    table = silver_table(PATIENT_VIEW)
-    return hudi.read(spark, cfg, table).select("id") if hudi.completed_commits(spark, cfg, table) else None
+def known_patients(run: JobRun, views: list[SilverView], compiled: dict[str, CompiledView]) -> DataFrame | None:
+    """Ids of the patient view over bronze's newest Patient snapshot: what the silver patient table holds once
+    this run is done, known without waiting for it (None when there is no patient view or no patient yet).
+    Lazy and cached: built once, by the first view that needs it."""
+    view = next((v for v in views if v.name == PATIENT_VIEW), None)
+    if view is None:
+        return None
+    source = resource_table(view.resource)
+    commits = hudi.completed_commits(run.spark, run.cfg, source)
+    if not commits:
+        return None
+    snapshot = hudi.read_changes(run.spark, run.cfg, source, None, commits[-1]).select("resource_type", "raw_json")
+    return compiled[PATIENT_VIEW].apply(snapshot).select("id").distinct().persist()
 
 
 def compile_views(views: list[SilverView]) -> dict[str, CompiledView]:
@@ -142,8 +153,9 @@ def compile_views(views: list[SilverView]) -> dict[str, CompiledView]:
 
 
 def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bool,
-                 one_done: threading.Event | None = None) -> dict | None:
-    """Bring one silver table up to its bronze table's newest commit; None when there was nothing to do."""
+                 patient_ids: DataFrame | None = None, one_done: threading.Event | None = None) -> dict | None:
+    """Bring one silver table up to its bronze table's newest commit; None when there was nothing to do.
+    `patient_ids`: the known patients, for the `unknown_patient` flag (none checked when None)."""
     spark, cfg = run.spark, run.cfg
     source = resource_table(view.resource)
     commits = hudi.completed_commits(spark, cfg, source)
@@ -152,7 +164,6 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
         return None
     until = commits[-1]
     changed = hudi.read_changes(spark, cfg, source, since, until)
-    patient_ids = _patient_ids(spark, cfg) if view.name != PATIENT_VIEW else None
     rows = view_rows(compiled, view.name, changed, run.run_id, patient_ids)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     changed_ids = None if since is None else changed.select("id").distinct()
@@ -193,14 +204,20 @@ def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = Fa
 
 def _refresh_all(run: JobRun, views: list[SilverView], compiled: dict[str, CompiledView],
                  full: bool) -> dict[str, dict]:
-    """Refresh the patient view, then every other view concurrently; name -> outcome of those that changed."""
+    """Refresh every view concurrently; name -> outcome of those that changed."""
     one_done = threading.Event()
-    first = [v for v in views if v.name == PATIENT_VIEW]
-    rest = [v for v in views if v.name != PATIENT_VIEW]
-    results = [(v.name, refresh_view(run, v, compiled[v.name], full, one_done)) for v in first]
-    with ThreadPoolExecutor(max_workers=REFRESH_THREADS, thread_name_prefix="silver-view") as pool:
-        results += zip([v.name for v in rest],
-                       pool.map(lambda v: refresh_view(run, v, compiled[v.name], full, one_done), rest), strict=True)
+    patient_ids = known_patients(run, views, compiled)
+
+    def refresh(view: SilverView) -> dict | None:
+        ids = patient_ids if view.name != PATIENT_VIEW else None
+        return refresh_view(run, view, compiled[view.name], full, ids, one_done)
+
+    try:
+        with ThreadPoolExecutor(max_workers=REFRESH_THREADS, thread_name_prefix="silver-view") as pool:
+            results = list(zip([v.name for v in views], pool.map(refresh, views), strict=True))
+    finally:
+        if patient_ids is not None:
+            patient_ids.unpersist()
     return {name: outcome for name, outcome in results if outcome is not None}
 
 

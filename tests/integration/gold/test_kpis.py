@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyspark.sql import functions as F
 
 from fhirpulse.stack.landing import upload_tree
 from spark_jobs.bronze.job import run_bronze
@@ -88,7 +89,11 @@ def first_load(env, lake_spark, tmp_path_factory):
                    {"resourceType": "Patient", "id": "late-p", "birthDate": "1950-02-28",
                     "meta": {"lastUpdated": "2024-06-01T00:00:00Z"}}]),
                _write(root / "two-codings-1", "Condition.ndjson", [
-                   _condition("2024-06-04T00:00:00Z", [(ref.SNOMED, "91302008"), (ICD10, "A41.9")])])]
+                   _condition("2024-06-04T00:00:00Z", [(ref.SNOMED, "91302008"), (ICD10, "A41.9")])]),
+               _write(root / "ghost-patient", "Observation.ndjson", [
+                   {"resourceType": "Observation", "id": "ghost-obs", "status": "final",
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                    "subject": {"reference": "Patient/ghost-p"}}])]
     for folder in folders:
         upload_tree(cfg, folder, folder.name)
     audits = _pipeline(cfg, lake_spark)
@@ -101,6 +106,14 @@ def test_first_load_kpis_equal_plain_python(first_load):
     expected = ref.summary(ref.stays(ref.latest_resources(folders)))
     assert expected["stays"] > 100 and expected["deaths"] and expected["readmissions"] and expected["hai_stays"]
     assert_equal_kpis(_cli_kpis(), expected)
+
+
+def test_a_row_whose_patient_is_not_in_silver_is_flagged_and_kept(first_load, lake_spark):
+    cfg, _, _, audits = first_load
+    flagged = (hudi.read(lake_spark, cfg, silver_table("observation"))
+               .where(F.array_contains("dq_flags", "unknown_patient")).select("id", "patient_id").collect())
+    assert [(r.id, r.patient_id) for r in flagged] == [("ghost-obs", "ghost-p")]
+    assert audits["silver"].details["tables"]["observation"]["quality_flags"]["unknown_patient"] == 1
 
 
 @pytest.fixture(scope="module")
