@@ -11,7 +11,6 @@ id, newest meta.lastUpdated wins), so nothing is lost or duplicated.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -109,7 +108,6 @@ def _write_tables(run: JobRun, numbered: DataFrame, resource_types: list[str],
     # upserts dedupe as part of their own shuffle anyway.
     repeated = _types_with_repeated_ids(numbered, [t for table, _, t in writes
                                                    if t and operations[table.name] == "bulk_insert"])
-    first_done = threading.Event()
 
     def write_one(table: hudi.HudiTable, rows: DataFrame, resource_type: str | None) -> tuple[str, str]:
         hudi.write(rows, cfg, table, operations[table.name], {"run_id": run.run_id},
@@ -117,9 +115,7 @@ def _write_tables(run: JobRun, numbered: DataFrame, resource_types: list[str],
                                 and resource_type not in repeated))
         instant = hudi.completed_commits(spark, cfg, table)[-1]
         run.event("table_committed", table=table.name, instant=instant)
-        if not first_done.is_set():
-            first_done.set()
-            run.crash_point("after_first_table")
+        run.first_crash_point("after_first_table")
         return table.name, instant
 
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:

@@ -3,13 +3,15 @@
 Incremental: only the patients whose silver rows changed since the last run are recomputed, plus those whose
 stays enter or leave the readmission censoring window when the measurement end moves; a change of the
 organizations (hospital resolution) recomputes everyone. Their stay rows are upserted and their vanished
-stays deleted; the KPI table (month x hospital x age band, numerators and denominators) is then rebuilt from
-the stays table, which is small. `--full` recomputes every patient and gives the same tables.
+stays deleted; the KPI table (month x hospital x age band, numerators and denominators) is rebuilt from every
+stay (the stays table with this run's stays in place of the touched patients', which is small) and written
+alongside. `--full` recomputes every patient and gives the same tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from pyspark import StorageLevel
@@ -90,6 +92,18 @@ def _stamp(rows: DataFrame, run: JobRun, computed_at: datetime) -> DataFrame:
         "_computed_at", F.lit(computed_at))
 
 
+def _all_stays(run: JobRun, facts: DataFrame, touched: DataFrame | None) -> DataFrame:
+    """Every stay once this run's `facts` replace those of the `touched` patients (all of them when None):
+    what the stays table holds after the write, known before it, so the KPI table need not wait for it.
+    A stored stay is kept unless its patient is touched or `facts` has its key (its patient changed)."""
+    table = stays_table(run.cfg)
+    if touched is None or not hudi.completed_commits(run.spark, run.cfg, table):
+        return facts
+    kept = (hudi.read(run.spark, run.cfg, table).join(touched, "patient_id", "left_anti")
+            .join(facts.select("encounter_id"), "encounter_id", "left_anti"))
+    return kept.select(*facts.columns).unionByName(facts)
+
+
 def refresh(run: JobRun, full: bool) -> dict | None:
     spark, cfg = run.spark, run.cfg
     instants = latest_silver_instants(spark, cfg)
@@ -113,15 +127,25 @@ def refresh(run: JobRun, full: bool) -> dict | None:
                        scoped["condition"], sources["organization"], cfg.gold, period_end)
     facts = _stamp(facts, run, computed_at).persist(StorageLevel.MEMORY_AND_DISK)
     metadata = {"run_id": run.run_id}
+    groups = _stamp(kpi_groups(_all_stays(run, facts, touched)), run, computed_at).persist()
     run.crash_point("before_write")
-    # One row per stay (encounter) and per KPI group: the keys are unique by construction.
-    stays_written, stays_deleted = replace_rows(cfg, stays_table(cfg), facts, touched, "patient_id", metadata,
-                                                keys_unique=True)
+
+    # One row per stay (encounter) and per KPI group: the keys are unique by construction. The two tables
+    # are written concurrently (each write is mostly fixed latency).
+    def write_stays() -> tuple[int, int]:
+        counts = replace_rows(cfg, stays_table(cfg), facts, touched, "patient_id", metadata, keys_unique=True)
+        run.first_crash_point("after_first_table")
+        return counts
+
+    def write_groups() -> tuple[int, int]:
+        counts = replace_rows(cfg, kpi_table(cfg), groups, None, KPI_KEYS[0], metadata, keys_unique=True)
+        run.first_crash_point("after_first_table")
+        return counts
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gold-table") as pool:
+        stays_future, groups_future = pool.submit(write_stays), pool.submit(write_groups)
+        (stays_written, stays_deleted), (groups_written, groups_deleted) = stays_future.result(), groups_future.result()
     facts.unpersist()
-    run.crash_point("after_first_table")  # stays written, the KPI table not yet
-    groups = _stamp(kpi_groups(hudi.read(spark, cfg, stays_table(cfg))), run, computed_at).persist()
-    groups_written, groups_deleted = replace_rows(cfg, kpi_table(cfg), groups, None, KPI_KEYS[0], metadata,
-                                                  keys_unique=True)
     groups.unpersist()
     run.crash_point("after_commit")
     write_checkpoint(cfg, LAYER, cfg.gold.stays_table, {

@@ -138,6 +138,7 @@ def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame
 
 
 KPI_KEYS = ["discharge_month", "hospital_id", "age_band"]
+MICROS_PER_DAY = 86_400_000_000.0
 
 
 def kpi_groups(stays: DataFrame) -> DataFrame:
@@ -150,5 +151,7 @@ def kpi_groups(stays: DataFrame) -> DataFrame:
         count_if("readmission_index").alias("readmission_index"),
         count_if("readmitted").alias("readmissions"),
         count_if("hai_eligible").alias("hai_denominator"), count_if("hai").alias("hai_stays"),
-        F.sum("los_days").alias("los_days_sum"),
+        # Summed as whole microseconds, then divided once: a sum of doubles depends on the order of the rows,
+        # and an incremental run must give the same bits as a full one.
+        (F.sum(F.unix_micros("end_ts") - F.unix_micros("start_ts")) / MICROS_PER_DAY).alias("los_days_sum"),
     )

@@ -25,11 +25,11 @@ POINTS: dict[str, str] = {
     "silver_before_write": "a view's rows computed, its table not written",
     "silver_after_upsert": "a table's upsert committed, its stale rows not deleted",
     "silver_after_commit": "a view's table committed, its checkpoint not moved",
-    "silver_after_first_view": "one view complete with its checkpoint, the others not",
+    "silver_after_first_view": "one view complete with its checkpoint, the others not yet (or mid-write)",
     "silver_before_audit": "every view and checkpoint done, no audit row",
     "gold_before_write": "stays computed, nothing written",
     "gold_after_upsert": "a table's upsert committed, its stale rows not deleted",
-    "gold_after_first_table": "the stays table written, the KPI table not",
+    "gold_after_first_table": "one of the stays and KPI tables written, the other not yet (or mid-write)",
     "gold_after_commit": "both tables written, the checkpoint not moved",
     "gold_before_audit": "checkpoint moved, no audit row",
 }

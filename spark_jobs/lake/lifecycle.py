@@ -20,6 +20,7 @@ instants the dead run left unfinished in the layer's tables and says so in its a
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,8 @@ class JobRun:
         self._status = SUCCEEDED
         self._lease = layer_lease(cfg, layer, self.audit.run_id)
         self._renewal = self._lease.renewed()
+        self._points_passed: set[str] = set()
+        self._points_lock = threading.Lock()
 
     @property
     def run_id(self) -> str:
@@ -76,6 +79,15 @@ class JobRun:
 
     def crash_point(self, name: str) -> None:
         crash_point(f"{self.layer}_{name}")
+
+    def first_crash_point(self, name: str) -> None:
+        """`crash_point` the first time a thread of this run passes it: "one of the concurrent writes is
+        done, the others not yet (or mid-write)"."""
+        with self._points_lock:
+            if name in self._points_passed:
+                return
+            self._points_passed.add(name)
+        self.crash_point(name)
 
     def finish(self, status: str) -> None:
         """The status the run ends with if the block completes (default SUCCEEDED)."""

@@ -17,7 +17,6 @@ so no view waits for another.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -153,7 +152,7 @@ def compile_views(views: list[SilverView]) -> dict[str, CompiledView]:
 
 
 def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bool,
-                 patient_ids: DataFrame | None = None, one_done: threading.Event | None = None) -> dict | None:
+                 patient_ids: DataFrame | None = None) -> dict | None:
     """Bring one silver table up to its bronze table's newest commit; None when there was nothing to do.
     `patient_ids`: the known patients, for the `unknown_patient` flag (none checked when None)."""
     spark, cfg = run.spark, run.cfg
@@ -177,9 +176,7 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     rows.unpersist()
     run.crash_point("after_commit")
     write_checkpoint(cfg, LAYER, view.name, {"bronze": until}, run.run_id)
-    if one_done is not None and not one_done.is_set():
-        one_done.set()
-        run.crash_point("after_first_view")  # one view done, the others not yet (or mid-way)
+    run.first_crash_point("after_first_view")
     run.event("table_refreshed", table=view.name, bronze_since=since, bronze_until=until, rows=written,
               stale_deleted=removed, quality_flags=flags)
     return {"rows": written, "stale_deleted": removed, "quality_flags": flags, "bronze_until": until}
@@ -205,12 +202,11 @@ def run_silver(cfg: Config, session: Callable[[], SparkSession], full: bool = Fa
 def _refresh_all(run: JobRun, views: list[SilverView], compiled: dict[str, CompiledView],
                  full: bool) -> dict[str, dict]:
     """Refresh every view concurrently; name -> outcome of those that changed."""
-    one_done = threading.Event()
     patient_ids = known_patients(run, views, compiled)
 
     def refresh(view: SilverView) -> dict | None:
         ids = patient_ids if view.name != PATIENT_VIEW else None
-        return refresh_view(run, view, compiled[view.name], full, ids, one_done)
+        return refresh_view(run, view, compiled[view.name], full, ids)
 
     try:
         with ThreadPoolExecutor(max_workers=REFRESH_THREADS, thread_name_prefix="silver-view") as pool:
