@@ -126,6 +126,7 @@ def refresh(run: JobRun, full: bool) -> dict | None:
     facts = stay_facts(scoped["encounter"], scoped["patient"].withColumnRenamed("patient_id", "id"),
                        scoped["condition"], sources["organization"], cfg.gold, period_end)
     facts = _stamp(facts, run, computed_at).persist(StorageLevel.MEMORY_AND_DISK)
+    facts.count()  # computed once here, not by both writers at the same time
     metadata = {"run_id": run.run_id}
     groups = _stamp(kpi_groups(_all_stays(run, facts, touched)), run, computed_at).persist()
     run.crash_point("before_write")

@@ -1,9 +1,11 @@
 """Hudi write options and the one writer every layer uses.
 
 Tables are Copy-on-Write at table version 6 (Hudi 0.15.0's own), so Trino 476 and Athena read them, and
-are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint from config for emulators).
-The sync costs about 2.4 s a write here, so it runs only when the catalog entry could change: a new table,
-a new schema or location, or a partitioned table (each commit may add partitions). Hudi 0.15's Glue sync
+are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint from config for emulators),
+run by `write` after the commit. A sync costs a few hundred ms of round trips plus, when its Glue client
+closes, a 2 s wait (Netty's quiet period) that `sync_catalog` moves off the job's path; it runs only when
+the catalog entry could change: a new table, new column names or types, a new location, or a partitioned
+table (each commit may add partitions). Hudi 0.15's Glue sync
 sometimes records a commit without its new columns (3 schema changes in 16 here, with or without this
 project's options), so after every sync the entry is checked and, if a column is missing, synced again by
 the same tool.
