@@ -17,6 +17,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
@@ -100,7 +101,13 @@ def sync_catalog(spark, cfg: Config, table: HudiTable, fingerprint: str) -> None
     finally:
         # Closing the tool closes its Glue client, whose Netty event loop waits out a 2 s quiet period
         # before it returns: nothing depends on that, so it happens off the job's path.
-        threading.Thread(target=tool.close, name=f"close-glue-sync-{table.name}", daemon=True).start()
+        threading.Thread(target=_close_quietly, args=(tool,), name=f"close-glue-sync-{table.name}",
+                         daemon=True).start()
+
+
+def _close_quietly(tool) -> None:
+    with suppress(Exception):  # the session may be stopping meanwhile; the client goes with it
+        tool.close()
 
 
 def ensure_catalog_columns(df: DataFrame, cfg: Config, table: HudiTable, fingerprint: str,

@@ -15,14 +15,15 @@ LAYERS = ("bronze", "silver", "gold")
 
 
 def _points_in_code() -> set[str]:
-    """Names at crash_point call sites: run.crash_point("x") is "<layer>_x" for its module's layer, and
-    crash_point(f"{table.layer}_x") in the shared modules is "<layer>_x" for every layer."""
+    """Names at crash_point call sites: run.crash_point("x") (or run.first_crash_point("x")) is "<layer>_x"
+    for its module's layer, and crash_point(f"{table.layer}_x") in the shared modules is "<layer>_x" for every
+    layer."""
     found: set[str] = set()
     for path in (REPO_ROOT / "spark_jobs").rglob("*.py"):
         layer = path.parent.name
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
-                    == "crash_point" and node.args):
+                    in ("crash_point", "first_crash_point") and node.args):
                 continue
             arg = node.args[0]
             if isinstance(arg, ast.Constant) and isinstance(node.func, ast.Attribute):
