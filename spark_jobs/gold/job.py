@@ -133,19 +133,15 @@ def refresh(run: JobRun, full: bool) -> dict | None:
 
     # One row per stay (encounter) and per KPI group: the keys are unique by construction. The two tables
     # are written concurrently (each write is mostly fixed latency).
-    def write_stays() -> tuple[int, int]:
-        counts = replace_rows(cfg, stays_table(cfg), facts, touched, "patient_id", metadata, keys_unique=True)
-        run.first_crash_point("after_first_table")
-        return counts
-
-    def write_groups() -> tuple[int, int]:
-        counts = replace_rows(cfg, kpi_table(cfg), groups, None, KPI_KEYS[0], metadata, keys_unique=True)
+    def write(table: hudi.HudiTable, rows: DataFrame, scope: DataFrame | None, on: str) -> tuple[int, int]:
+        counts = replace_rows(cfg, table, rows, scope, on, metadata, keys_unique=True)
         run.first_crash_point("after_first_table")
         return counts
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gold-table") as pool:
-        stays_future, groups_future = pool.submit(write_stays), pool.submit(write_groups)
-        (stays_written, stays_deleted), (groups_written, groups_deleted) = stays_future.result(), groups_future.result()
+        stays = pool.submit(write, stays_table(cfg), facts, touched, "patient_id")
+        kpis = pool.submit(write, kpi_table(cfg), groups, None, KPI_KEYS[0])
+        (stays_written, stays_deleted), (groups_written, groups_deleted) = stays.result(), kpis.result()
     facts.unpersist()
     groups.unpersist()
     run.crash_point("after_commit")

@@ -5,8 +5,7 @@ are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint f
 run by `write` after the commit. A sync costs a few hundred ms of round trips plus, when its Glue client
 closes, a 2 s wait (Netty's quiet period) that `sync_catalog` moves off the job's path; it runs only when
 the catalog entry could change: a new table, new column names or types, a new location, or a partitioned
-table (each commit may add partitions). Hudi 0.15's Glue sync
-sometimes records a commit without its new columns (3 schema changes in 16 here, with or without this
+table (each commit may add partitions). Hudi 0.15's Glue sync sometimes records a commit without its new columns (3 schema changes in 16 here, with or without this
 project's options), so after every sync the entry is checked and, if a column is missing, synced again by
 the same tool.
 """
@@ -148,8 +147,7 @@ def glue_sync_options(cfg: Config, table: HudiTable, fingerprint: str) -> dict[s
     return options
 
 
-def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: str,
-                  keys_unique: bool = False) -> dict[str, str]:
+def write_options(cfg: Config, table: HudiTable, operation: str, keys_unique: bool = False) -> dict[str, str]:
     if operation not in ("upsert", "bulk_insert", "insert", "delete"):
         raise ValueError(f"unknown Hudi operation {operation!r}")
     options = {
@@ -167,6 +165,8 @@ def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: st
         "hoodie.write.table.version": "6",
         # The metadata table roughly doubles small writes and Trino does not need it here.
         "hoodie.metadata.enable": "false",
+        # The Glue sync runs after the write, by `write` (Hudi's in-write sync waits for its client to close).
+        "hoodie.datasource.meta.sync.enable": "false",
         # A write must still keep one row per key: unless the caller knows the keys are unique, Hudi dedupes
         # first (a full shuffle of the rows).
         "hoodie.combine.before.insert": str(not keys_unique).lower(),
@@ -196,7 +196,7 @@ def write_options(cfg: Config, table: HudiTable, operation: str, fingerprint: st
         "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.DefaultHoodieRecordPayload",
         "hoodie.payload.ordering.field": table.precombine,
     }
-    return options | glue_sync_options(cfg, table, fingerprint) | dict(table.extra)
+    return options | dict(table.extra)
 
 
 def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert",
@@ -204,17 +204,15 @@ def write(df: DataFrame, cfg: Config, table: HudiTable, operation: str = "upsert
     """Write `df` to the table (created on first write), then sync it to the Glue catalog when needed (by
     `sync_catalog`, not inside the write: Hudi's in-write sync waits for its Glue client to close)."""
     fingerprint = catalog_fingerprint(cfg, table, df)
-    options = write_options(cfg, table, operation, fingerprint, keys_unique)
     # A delete cannot change the catalog entry (and its rows may carry only the keys).
-    synced = operation != "delete" and not catalog_is_current(cfg, table, df, fingerprint)
-    options["hoodie.datasource.meta.sync.enable"] = "false"
-    writer = df.write.format("hudi").options(**options)
+    needs_sync = operation != "delete" and not catalog_is_current(cfg, table, df, fingerprint)
+    writer = df.write.format("hudi").options(**write_options(cfg, table, operation, keys_unique))
     for key, value in (commit_metadata or {}).items():
         # Extra metadata lands in the commit file: ties a commit to a run id and source files.
         writer = writer.option(f"hoodie.fhirpulse.{key}", value)
     writer.option("hoodie.datasource.write.commitmeta.key.prefix", "hoodie.fhirpulse.").mode("append").save(
         table.path(cfg))
-    if synced:
+    if needs_sync:
         sync_catalog(df.sparkSession, cfg, table, fingerprint)
         ensure_catalog_columns(df, cfg, table, fingerprint)
 

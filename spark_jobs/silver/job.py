@@ -167,7 +167,7 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
     changed_ids = None if since is None else changed.select("id").distinct()
     run.crash_point("before_write")
-    # One row per resource: the key is the resource id, unique in a bronze snapshot or change set.
+    # A view with one row per resource keys it by the resource id: unique in a bronze snapshot or change set.
     written, removed = replace_rows(cfg, silver_table(view.name), rows, changed_ids, "id",
                                     {"run_id": run.run_id, "bronze_until": until},
                                     keys_unique=compiled.rows.one is not None)
