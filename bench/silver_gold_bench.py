@@ -7,7 +7,9 @@ Steps (one Spark session):
   2. silver --full and gold --full (timed): the full run, as a ratio to bronze on the same data;
   3. batch 2 = 1% new patients plus 1% of batch 1's patients updated; bronze ingests it (not timed);
   4. silver and gold incremental (timed), as a ratio to the full silver + gold run;
-  5. the gold KPIs next to the generator's requested rates.
+  5. batch 3 = 1% new patients and no updates; bronze ingests it (not timed); silver and gold incremental
+     (timed): what an append costs without Copy-on-Write rewrites of the files that updated rows live in;
+  6. the gold KPIs next to the generator's requested rates.
 Prints a JSON result (also saved under .state/bench/) and the Markdown rows for BENCHMARKS.md.
 """
 
@@ -65,12 +67,17 @@ def main() -> None:
         run_bronze(cfg, session)
         silver_inc_s, _ = _timed(lambda: run_silver(cfg, session))
         gold_inc_s, gold_inc = _timed(lambda: run_gold(cfg, session))
+        appended_resources = _land(cfg, args, 3, max(1, args.patients // 100), 0.0, "bench-3")
+        run_bronze(cfg, session)
+        silver_app_s, _ = _timed(lambda: run_silver(cfg, session))
+        gold_app_s, gold_app = _timed(lambda: run_gold(cfg, session))
         kpis = _kpis(spark, cfg)
         spark.stop()
     finally:
         stack.down()
     full = silver_s + gold_s
     incremental = silver_inc_s + gold_inc_s
+    appended = silver_app_s + gold_app_s
     result = {
         "patients": args.patients, "resources": resources, "batch2_resources": new_resources,
         "bronze_s": round(bronze_s, 1), "silver_full_s": round(silver_s, 1), "gold_full_s": round(gold_s, 1),
@@ -78,6 +85,9 @@ def main() -> None:
         "silver_incremental_s": round(silver_inc_s, 1), "gold_incremental_s": round(gold_inc_s, 1),
         "incremental_vs_full": round(incremental / full, 2), "silver_rows": silver.rows_out,
         "gold_stays": gold.rows_out, "gold_incremental_patients": gold_inc.details.get("patients"),
+        "batch3_resources": appended_resources, "silver_append_s": round(silver_app_s, 1),
+        "gold_append_s": round(gold_app_s, 1), "append_vs_full": round(appended / full, 2),
+        "gold_append_patients": gold_app.details.get("patients"),
         "kpis": kpis, "recovered": {"checks": requested_rates(kpis, cfg.generator)},
     }
     print(json.dumps(result, indent=2))
@@ -86,6 +96,8 @@ def main() -> None:
           f"| bronze {bronze_s:.1f} s | **{full / bronze_s:.2f}×** bronze |")
     print(f"| silver + gold incremental, +{new_resources:,} resources | {incremental:.1f} s | "
           f"full {full:.1f} s | **{incremental / full:.2f}×** full |")
+    print(f"| silver + gold incremental, new patients only, +{appended_resources:,} resources | {appended:.1f} s "
+          f"(silver {silver_app_s:.1f} s, gold {gold_app_s:.1f} s) | full {full:.1f} s | **{appended / full:.2f}×** full |")
 
 
 if __name__ == "__main__":

@@ -129,6 +129,7 @@ def refresh(run: JobRun, full: bool) -> dict | None:
     facts.count()  # computed once here, not by both writers at the same time
     metadata = {"run_id": run.run_id}
     groups = _stamp(kpi_groups(_all_stays(run, facts, touched)), run, computed_at).persist()
+    groups.count()  # before the writers: it reads the stays table that the other writer is about to change
     run.crash_point("before_write")
 
     # One row per stay (encounter) and per KPI group: the keys are unique by construction. The two tables

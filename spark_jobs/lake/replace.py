@@ -12,6 +12,11 @@ from spark_jobs.lake import hudi
 from spark_jobs.lake.faults import crash_point
 
 CONTENT_HASH = "_content_hash"
+# A scope of up to this many values is broadcast: the table is then filtered as it is read instead of being
+# shuffled whole to meet a few changed ids (an increment's scope is small, the table large; measured 3 s of
+# a 975k-row table's incremental silver refresh). Spark cannot know the scope is small: it comes from a Hudi
+# incremental query, whose size estimate is that of the files it reads.
+BROADCAST_SCOPE_ROWS = 500_000
 
 
 def with_content_hash(rows: DataFrame, exclude: Iterable[str]) -> DataFrame:
@@ -19,6 +24,14 @@ def with_content_hash(rows: DataFrame, exclude: Iterable[str]) -> DataFrame:
     skip = set(exclude) | {CONTENT_HASH}
     content = F.to_json(F.struct(*[F.col(c) for c in rows.columns if c not in skip]))
     return rows.withColumn(CONTENT_HASH, F.sha2(content, 256))
+
+
+def rows_in_scope(rows: DataFrame, scope: DataFrame, on: str, broadcast_limit: int = BROADCAST_SCOPE_ROWS
+                  ) -> DataFrame:
+    """The rows whose `on` value is in `scope` (one column, `on`; distinct and persisted by the caller, as it
+    is counted here), broadcasting the scope when it has at most `broadcast_limit` values."""
+    matched = rows.join(F.broadcast(scope) if scope.count() <= broadcast_limit else scope, on, "left_semi")
+    return matched.select(*rows.columns)
 
 
 def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: DataFrame | None, on: str,
@@ -46,7 +59,8 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     narrow = list(dict.fromkeys([*keys, *table.partition_by, on, CONTENT_HASH]))
     current = hudi.read(spark, cfg, table).select(*narrow)
     if scope is not None:
-        current = current.join(scope, on, "left_semi")
+        scope = scope.select(on).distinct().persist()
+        current = rows_in_scope(current, scope, on)
     current = current.persist()
     stale = current.join(rows.select(*keys), keys, "left_anti").persist()
     changed = rows.join(current.select(*keys, CONTENT_HASH), [*keys, CONTENT_HASH], "left_anti").unionByName(
@@ -60,6 +74,7 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     if deleted:
         crash_point(f"{table.layer}_after_upsert")  # the upsert committed, the delete of stale rows not yet
         hudi.delete_rows(stale, cfg, table, metadata)
-    for frame in (changed, stale, current):
-        frame.unpersist()
+    for frame in (changed, stale, current, scope):
+        if frame is not None:
+            frame.unpersist()
     return written, deleted
