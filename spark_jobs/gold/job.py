@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -116,7 +115,7 @@ def refresh(run: JobRun, full: bool) -> dict | None:
     everyone = full or not since or since.get("organization") != instants.get("organization")
     touched = None if everyone else _touched_patients(run, since, instants).unionByName(
         _censoring_moved(encounters, checkpoint.get("period_end"), period_end, cfg.gold.readmission_window_days)
-    ).distinct().persist()
+    ).distinct().localCheckpoint()
     sources = {name: _snapshot(spark, cfg, name, instants) for name in ("patient", "condition", "organization")}
     scoped = {"encounter": encounters, "condition": sources["condition"],
               "patient": sources["patient"].withColumnRenamed("id", "patient_id")}
@@ -125,11 +124,13 @@ def refresh(run: JobRun, full: bool) -> dict | None:
     computed_at = datetime.now(UTC)
     facts = stay_facts(scoped["encounter"], scoped["patient"].withColumnRenamed("patient_id", "id"),
                        scoped["condition"], sources["organization"], cfg.gold, period_end)
-    facts = _stamp(facts, run, computed_at).persist(StorageLevel.MEMORY_AND_DISK)
-    facts.count()  # computed once here, not by both writers at the same time
+    # Materialized once with their lineage cut (localCheckpoint): every later action on a frame that still
+    # carried the stay-facts plan planned all of it again, which was most of an incremental run's time (a
+    # gold run over 300 patients: 12.7 -> 8.7 s). They are a few rows per stay or group. `groups` is computed
+    # here, before the stays writer changes the stays table it reads.
+    facts = _stamp(facts, run, computed_at).localCheckpoint()
     metadata = {"run_id": run.run_id}
-    groups = _stamp(kpi_groups(_all_stays(run, facts, touched)), run, computed_at).persist()
-    groups.count()  # before the writers: it reads the stays table that the other writer is about to change
+    groups = _stamp(kpi_groups(_all_stays(run, facts, touched)), run, computed_at).localCheckpoint()
     run.crash_point("before_write")
 
     # One row per stay (encounter) and per KPI group: the keys are unique by construction. The two tables
@@ -143,16 +144,12 @@ def refresh(run: JobRun, full: bool) -> dict | None:
         stays = pool.submit(write, stays_table(cfg), facts, touched, "patient_id")
         kpis = pool.submit(write, kpi_table(cfg), groups, None, KPI_KEYS[0])
         (stays_written, stays_deleted), (groups_written, groups_deleted) = stays.result(), kpis.result()
-    facts.unpersist()
-    groups.unpersist()
     run.crash_point("after_commit")
     write_checkpoint(cfg, LAYER, cfg.gold.stays_table, {
         "silver": instants, "period_end": period_end.isoformat() if period_end else None}, run.run_id)
     outcome = {"patients": "all" if touched is None else touched.count(), "stays_written": stays_written,
                "stays_deleted": stays_deleted, "kpi_groups": groups_written, "kpi_groups_deleted": groups_deleted,
                "measurement_end": period_end.isoformat() if period_end else None, "silver": instants}
-    if touched is not None:
-        touched.unpersist()
     run.event("refreshed", **outcome)
     return outcome
 
