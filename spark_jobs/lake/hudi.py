@@ -5,9 +5,9 @@ are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint f
 run by `write` after the commit. A sync costs a few hundred ms of round trips plus, when its Glue client
 closes, a 2 s wait (Netty's quiet period) that `sync_catalog` moves off the job's path; it runs only when
 the catalog entry could change: a new table, new column names or types, a new location, or a partitioned
-table (each commit may add partitions). Hudi 0.15's Glue sync sometimes records a commit without its new columns (3 schema changes in 16 here, with or without this
-project's options), so after every sync the entry is checked and, if a column is missing, synced again by
-the same tool.
+table (each commit may add partitions). Hudi 0.15's Glue sync sometimes records a commit without its new
+columns (3 schema changes in 16 here, with or without this project's options), so after every sync the
+entry is checked and, if a column is missing, synced again by the same tool.
 """
 
 from __future__ import annotations

@@ -165,7 +165,7 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     changed = hudi.read_changes(spark, cfg, source, since, until)
     rows = view_rows(compiled, view.name, changed, run.run_id, patient_ids)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
-    changed_ids = None if since is None else changed.select("id").distinct()
+    changed_ids = None if since is None else changed.select("id")  # replace_rows takes the distinct ids
     run.crash_point("before_write")
     # A view with one row per resource keys it by the resource id: unique in a bronze snapshot or change set.
     written, removed = replace_rows(cfg, silver_table(view.name), rows, changed_ids, "id",
