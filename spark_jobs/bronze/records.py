@@ -88,7 +88,10 @@ def unpack_bundles(records: DataFrame) -> DataFrame:
     ))
     itself = F.array(F.struct(F.lit(None).cast("int").alias("source_entry"), F.col("text"),
                               F.lit(False).alias("entry_without_resource"), env.alias("env")))
-    rows = parsed.select(*position, F.inline(F.when(_is_unpacked_bundle(env), entries).otherwise(itself)))
+    # A Bundle line with an invalid UTF-8 byte stays whole, to be quarantined for it: unpacked, its valid
+    # entries would enter bronze and the bad bytes outside them would be dropped unreported.
+    unpack = _is_unpacked_bundle(env) & ~_has_invalid_utf8(F.col("text"))
+    rows = parsed.select(*position, F.inline(F.when(unpack, entries).otherwise(itself)))
     return rows.withColumn("env", F.coalesce(env, _parse(F.col("text"))))
 
 
