@@ -112,10 +112,11 @@ def _hai(eligible: DataFrame, conditions: DataFrame, cfg: GoldConfig) -> DataFra
             .select("encounter_id").distinct().withColumn("hai", F.lit(True)))
 
 
-def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame, organizations: DataFrame,
-               cfg: GoldConfig, period_end: datetime | None) -> DataFrame:
-    """One row per stay with its KPI flags. `encounters` are silver encounter rows of the
-    patients to compute (all of their encounters), `period_end` the readmission measurement end."""
+def stay_base(encounters: DataFrame, patients: DataFrame, organizations: DataFrame, cfg: GoldConfig,
+              period_end: datetime | None) -> DataFrame:
+    """One row per stay with its patient, hospital and the flags that need no other stay or condition (died,
+    readmission index, HAI-eligible). `encounters` are silver encounter rows of the patients to compute
+    (all of their encounters), `period_end` the readmission measurement end."""
     stays = inpatient_stays(encounters)
     base = _base(stays, patients, hospitals(organizations))
     base = base.withColumn("died", _died(cfg))
@@ -124,7 +125,12 @@ def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame
     excluded = F.coalesce(_in("discharge_disposition", cfg.readmission_excluded_dispositions), F.lit(False))
     base = base.withColumn("readmission_index", ~F.col("died") & ~excluded
                            & F.coalesce(F.col("end_ts") <= cutoff, F.lit(False)))
-    base = base.withColumn("hai_eligible", F.date_add("admission_date", 2) <= F.col("discharge_date"))
+    return base.withColumn("hai_eligible", F.date_add("admission_date", 2) <= F.col("discharge_date"))
+
+
+def flag_stays(base: DataFrame, conditions: DataFrame, cfg: GoldConfig) -> DataFrame:
+    """`stay_base` rows -> stay facts: the readmission and HAI flags (which read the base three times: a
+    caller that runs this on a large plan materializes `base` first), age band, length of stay."""
     readmitted = _readmitted(base.where("readmission_index"), base, cfg)
     hai = _hai(base.where("hai_eligible"), conditions, cfg)
     age = completed_years(F.col("birth_date"), F.col("admission_date"))
@@ -135,6 +141,13 @@ def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame
                     ((F.col("end_ts").cast("double") - F.col("start_ts").cast("double")) / 86400.0).alias("los_days"),
                     "died", "readmission_index", F.coalesce("readmitted", F.lit(False)).alias("readmitted"),
                     "hai_eligible", F.coalesce("hai", F.lit(False)).alias("hai")))
+
+
+def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame, organizations: DataFrame,
+               cfg: GoldConfig, period_end: datetime | None) -> DataFrame:
+    """One row per stay with its KPI flags. `encounters` are silver encounter rows of the
+    patients to compute (all of their encounters), `period_end` the readmission measurement end."""
+    return flag_stays(stay_base(encounters, patients, organizations, cfg, period_end), conditions, cfg)
 
 
 KPI_KEYS = ["discharge_month", "hospital_id", "age_band"]

@@ -71,10 +71,15 @@ def audit_table(cfg: Config, layer: str) -> hudi.HudiTable:
                           precombine="ended_at")
 
 
-def write_audit(spark: SparkSession, cfg: Config, record: AuditRecord) -> None:
-    """Land the run's audit row (and log it); the row is upserted by run id, so a retry rewrites it."""
+def write_audit(spark: SparkSession, cfg: Config, record: AuditRecord, minted_id: bool = False) -> None:
+    """Land the run's audit row (and log it); the row is upserted by run id, so a retry rewrites it.
+    `minted_id`: the run id was made by this run (`new_run_id`, unique), so no row can have it yet and the
+    row is inserted, without Hudi's index lookup (a few tenths of a second of every run)."""
     table = audit_table(cfg, record.layer)
     df = spark.createDataFrame([record.row()], AUDIT_SCHEMA)
-    hudi.write(df, cfg, table, hudi.operation_for(spark, cfg, table), {"run_id": record.run_id})
+    operation = hudi.operation_for(spark, cfg, table)
+    if operation == "upsert" and minted_id:
+        operation = "insert"
+    hudi.write(df, cfg, table, operation, {"run_id": record.run_id})
     log_event("audit", **{k: v for k, v in asdict(record).items() if k != "started_at"},
               duration_s=record.duration_s)

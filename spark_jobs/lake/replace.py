@@ -12,6 +12,7 @@ from spark_jobs.lake import hudi
 from spark_jobs.lake.faults import crash_point
 
 CONTENT_HASH = "_content_hash"
+_STORED_HASH = "_stored_content_hash"
 # A scope of up to this many values is broadcast: the table is then filtered as it is read instead of being
 # shuffled whole to meet a few changed ids (an increment's scope is small, the table large; measured 3 s of
 # a 975k-row table's incremental silver refresh). Spark cannot know the scope is small: it comes from a Hudi
@@ -35,7 +36,8 @@ def rows_in_scope(rows: DataFrame, scope: DataFrame, on: str, broadcast_limit: i
 
 
 def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: DataFrame | None, on: str,
-                 metadata: dict[str, str], keys_unique: bool = False) -> tuple[int, int]:
+                 metadata: dict[str, str], keys_unique: bool = False, keys_in_scope: bool = False
+                 ) -> tuple[int, int]:
     """Make the table's slice `scope` (rows whose `on` value is in it; the whole table when None) equal
     `rows`, which carry a `_content_hash`. Returns (written, deleted).
 
@@ -46,7 +48,10 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
       (Hudi's incremental query does not return deletes);
     - unchanged rows are not rewritten: a source re-sent as it was makes no commit downstream.
     `keys_unique`: the caller knows `rows` has one row per record key (a first load then skips Hudi's
-    dedupe); later writes are deduped here anyway."""
+    dedupe); later writes are deduped here anyway.
+    `keys_in_scope`: a record key determines its `on` value (silver's row keys begin with the resource id),
+    so a key absent from the slice is absent from the table: a write of such keys only is an insert, which
+    skips Hudi's index lookup (always true without a scope: the slice is the whole table)."""
     spark = rows.sparkSession
     keys = list(table.record_key)
     if not hudi.completed_commits(spark, cfg, table):
@@ -63,14 +68,19 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
         current = rows_in_scope(current, scope, on)
     current = current.persist()
     stale = current.join(rows.select(*keys), keys, "left_anti").persist()
-    changed = rows.join(current.select(*keys, CONTENT_HASH), [*keys, CONTENT_HASH], "left_anti").unionByName(
-        rows.join(stale.select(on).distinct(), on, "left_semi")).dropDuplicates(keys)
+    stored = current.select(*keys, F.col(CONTENT_HASH).alias(_STORED_HASH))
+    compared = rows.join(stored, keys, "left")
+    changed = compared.where(~F.col(_STORED_HASH).eqNullSafe(F.col(CONTENT_HASH))).unionByName(
+        compared.join(stale.select(on).distinct(), on, "left_semi")).dropDuplicates(keys)
     # A join on column names moves them to the front: restore the order, or the catalog fingerprint
     # changes and every incremental write re-syncs the Glue entry (about 4 s a table).
-    changed = changed.select(*rows.columns).persist()
-    written, deleted = changed.count(), stale.count()
+    changed = changed.select(*rows.columns, _STORED_HASH).persist()
+    written, stored_keys = changed.agg(F.count(F.lit(1)), F.count(_STORED_HASH)).first()
+    deleted = stale.count()
     if written:
-        hudi.write(changed, cfg, table, "upsert", metadata, keys_unique=True)  # deduped just above
+        new_keys_only = stored_keys == 0 and (keys_in_scope or scope is None)
+        hudi.write(changed.drop(_STORED_HASH), cfg, table, "insert" if new_keys_only else "upsert", metadata,
+                   keys_unique=True)  # deduped just above
     if deleted:
         crash_point(f"{table.layer}_after_upsert")  # the upsert committed, the delete of stale rows not yet
         hudi.delete_rows(stale, cfg, table, metadata)

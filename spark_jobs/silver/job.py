@@ -170,7 +170,7 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     # A view with one row per resource keys it by the resource id: unique in a bronze snapshot or change set.
     written, removed = replace_rows(cfg, silver_table(view.name), rows, changed_ids, "id",
                                     {"run_id": run.run_id, "bronze_until": until},
-                                    keys_unique=compiled.rows.one is not None)
+                                    keys_unique=compiled.rows.one is not None, keys_in_scope=True)
     flags = {r["flag"]: r["count"] for r in rows.select(F.explode("dq_flags").alias("flag"))
              .groupBy("flag").count().collect()}
     rows.unpersist()

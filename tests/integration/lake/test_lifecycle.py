@@ -34,3 +34,17 @@ def test_runs_that_end_normally_are_succeeded_or_what_they_said(cfg, lake_spark)
     assert rows[done.run_id] == ("silver", SUCCEEDED, 7, None)
     assert rows[idle.run_id] == ("silver", NOTHING_NEW, 0, None)
     assert all(run_id.startswith("silver-") for run_id in rows)
+
+
+def test_a_run_id_given_twice_keeps_one_audit_row_the_last(cfg, lake_spark):
+    """A run id from outside (Glue's JOB_RUN_ID, a retried workflow job) may come back: its row is upserted.
+    One the run minted is unique: inserted (no index lookup), and still one row per run."""
+    with JobRun(cfg, "gold", lambda: lake_spark) as minted:
+        minted.audit.rows_out = 1
+    with JobRun(cfg, "gold", lambda: lake_spark, run_id="jr-given-twice") as first:
+        first.audit.rows_out = 2
+    with JobRun(cfg, "gold", lambda: lake_spark, run_id="jr-given-twice") as again:
+        again.audit.rows_out = 5
+    rows = hudi.read(lake_spark, cfg, audit_table(cfg, "gold")).select("run_id", "rows_out").collect()
+    counts = {run_id: [r.rows_out for r in rows if r.run_id == run_id] for run_id in (minted.run_id, "jr-given-twice")}
+    assert counts == {minted.run_id: [1], "jr-given-twice": [5]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fhirpulse.core import aws
@@ -42,3 +44,42 @@ def test_an_incremental_replace_upserts_deletes_and_leaves_the_catalog_entry_alo
     assert replace_rows(cfg, table, rows(("p1", "r1", "a2", 3)), scope, "patient",
                         {"run_id": "t3"}) == (0, 0)
     assert hudi.completed_commits(lake_spark, cfg, table) == commits
+
+
+def _operation(cfg, table: hudi.HudiTable, instant: str) -> str:
+    """The write operation Hudi recorded in a commit (its timeline file on S3)."""
+    key = f"{cfg.s3.lake_prefix}/{table.layer}/{table.name}/.hoodie/{instant}.commit"
+    body = aws.client(cfg, "s3").get_object(Bucket=cfg.s3.bucket, Key=key)["Body"].read()
+    return json.loads(body)["operationType"]
+
+
+def test_new_keys_alone_are_inserted_and_a_key_outside_the_slice_is_upserted_not_duplicated(cfg, lake_spark):
+    table = hudi.HudiTable(layer="silver", name="replace_operations", record_key=["row"], precombine="version")
+
+    def rows(*values):
+        return with_content_hash(lake_spark.createDataFrame(list(values), SCHEMA), exclude=["version"])
+
+    def scope(*patients):
+        return lake_spark.createDataFrame([(p,) for p in patients], "patient string")
+
+    def last_operation() -> str:
+        return _operation(cfg, table, hudi.completed_commits(lake_spark, cfg, table)[-1])
+
+    replace_rows(cfg, table, rows(("p1", "r1", "a", 1), ("p2", "r2", "b", 1)), None, "patient", {"run_id": "t1"})
+    # Keys that determine their slice (as silver's row keys begin with the resource id), none stored: an
+    # insert, without Hudi's index lookup.
+    assert replace_rows(cfg, table, rows(("p3", "r3", "c", 2)), scope("p3"), "patient", {"run_id": "t2"},
+                        keys_in_scope=True) == (1, 0)
+    assert last_operation() == "INSERT"
+    # A stored key among them: an upsert.
+    assert replace_rows(cfg, table, rows(("p3", "r3", "c2", 3), ("p3", "r4", "d", 3)), scope("p3"), "patient",
+                        {"run_id": "t3"}, keys_in_scope=True) == (2, 0)
+    assert last_operation() == "UPSERT"
+    # Without keys_in_scope a key missing from the slice may be stored elsewhere (a stay whose encounter
+    # moved to another patient): r2 is stored under p2 and now comes for p1. It must replace that row.
+    assert replace_rows(cfg, table, rows(("p1", "r1", "a", 1), ("p1", "r2", "b2", 4)), scope("p1"), "patient",
+                        {"run_id": "t4"}) == (1, 0)
+    assert last_operation() == "UPSERT"
+    table_now = hudi.read(lake_spark, cfg, table).select("patient", "row", "value").orderBy("row").collect()
+    assert [tuple(r) for r in table_now] == [("p1", "r1", "a"), ("p1", "r2", "b2"), ("p3", "r3", "c2"),
+                                             ("p3", "r4", "d")]
