@@ -18,7 +18,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fhirpulse.core.config import Config
-from spark_jobs.gold.stays import KPI_KEYS, flag_stays, inpatient_stays, kpi_groups, measurement_end, stay_base
+from spark_jobs.gold.stays import (
+    KPI_KEYS,
+    flag_stays,
+    inpatient_stays,
+    kpi_groups,
+    measurement_end,
+    stay_base,
+)
 from spark_jobs.lake import hudi
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
