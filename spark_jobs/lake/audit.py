@@ -77,9 +77,6 @@ def write_audit(spark: SparkSession, cfg: Config, record: AuditRecord, minted_id
     row is inserted, without Hudi's index lookup (a few tenths of a second of every run)."""
     table = audit_table(cfg, record.layer)
     df = spark.createDataFrame([record.row()], AUDIT_SCHEMA)
-    operation = hudi.operation_for(spark, cfg, table)
-    if operation == "upsert" and minted_id:
-        operation = "insert"
-    hudi.write(df, cfg, table, operation, {"run_id": record.run_id})
+    hudi.write(df, cfg, table, hudi.operation_for(spark, cfg, table, new_keys=minted_id), {"run_id": record.run_id})
     log_event("audit", **{k: v for k, v in asdict(record).items() if k != "started_at"},
               duration_s=record.duration_s)

@@ -313,6 +313,9 @@ def completed_commits(spark, cfg: Config, table: HudiTable) -> list[str]:
     return _timeline(spark, table.path(cfg), "*.commit")
 
 
-def operation_for(spark, cfg: Config, table: HudiTable) -> str:
-    """bulk_insert for a first load (fast, no index lookup), upsert once the table has data."""
-    return "upsert" if completed_commits(spark, cfg, table) else "bulk_insert"
+def operation_for(spark, cfg: Config, table: HudiTable, new_keys: bool = False) -> str:
+    """bulk_insert for a first load (fast, no index lookup); once the table has data, insert when the caller
+    knows no stored row has the keys it writes (`new_keys`: no index lookup either), else upsert."""
+    if not completed_commits(spark, cfg, table):
+        return "bulk_insert"
+    return "insert" if new_keys else "upsert"

@@ -3,6 +3,7 @@ and the KPI comparison against the plain-Python reference."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -83,3 +84,10 @@ def table_content(spark, cfg: Config, layer: str, name: str, keep: tuple[str, ..
     rows = df.select(*sorted(df.columns)).collect()
     bucket = cfg.s3.bucket
     return sorted(tuple(v.replace(bucket, "<bucket>") if isinstance(v, str) else v for v in row) for row in rows)
+
+
+def commit_operation(cfg: Config, layer: str, table: str, instant: str) -> str:
+    """The write operation Hudi recorded in a commit of a lake table (its timeline file on S3)."""
+    key = f"{cfg.s3.lake_prefix}/{layer}/{table}/.hoodie/{instant}.commit"
+    body = aws.client(cfg, "s3").get_object(Bucket=cfg.s3.bucket, Key=key)["Body"].read()
+    return json.loads(body)["operationType"]

@@ -7,6 +7,7 @@ import pytest
 from spark_jobs.lake import hudi
 from spark_jobs.lake.audit import audit_table
 from spark_jobs.lake.lifecycle import FAILED, NOTHING_NEW, SUCCEEDED, JobError, JobRun
+from tests.integration.helpers import commit_operation
 
 pytestmark = pytest.mark.integration
 
@@ -39,12 +40,19 @@ def test_runs_that_end_normally_are_succeeded_or_what_they_said(cfg, lake_spark)
 def test_a_run_id_given_twice_keeps_one_audit_row_the_last(cfg, lake_spark):
     """A run id from outside (Glue's JOB_RUN_ID, a retried workflow job) may come back: its row is upserted.
     One the run minted is unique: inserted (no index lookup), and still one row per run."""
-    with JobRun(cfg, "gold", lambda: lake_spark) as minted:
-        minted.audit.rows_out = 1
-    with JobRun(cfg, "gold", lambda: lake_spark, run_id="jr-given-twice") as first:
-        first.audit.rows_out = 2
-    with JobRun(cfg, "gold", lambda: lake_spark, run_id="jr-given-twice") as again:
-        again.audit.rows_out = 5
+    table = audit_table(cfg, "gold")
+
+    def run(rows_out: int, run_id: str | None = None) -> tuple[str, str]:
+        with JobRun(cfg, "gold", lambda: lake_spark, run_id) as job:
+            job.audit.rows_out = rows_out
+        last = hudi.completed_commits(lake_spark, cfg, table)[-1]
+        return job.run_id, commit_operation(cfg, table.layer, table.name, last)
+
+    run(0)  # the audit table exists from here on (its first write is a bulk insert)
+    minted, minted_operation = run(1)
+    assert minted_operation == "INSERT"
+    assert run(2, "jr-given-twice") == ("jr-given-twice", "UPSERT")
+    assert run(5, "jr-given-twice") == ("jr-given-twice", "UPSERT")
     rows = hudi.read(lake_spark, cfg, audit_table(cfg, "gold")).select("run_id", "rows_out").collect()
-    counts = {run_id: [r.rows_out for r in rows if r.run_id == run_id] for run_id in (minted.run_id, "jr-given-twice")}
-    assert counts == {minted.run_id: [1], "jr-given-twice": [5]}
+    counts = {run_id: [r.rows_out for r in rows if r.run_id == run_id] for run_id in (minted, "jr-given-twice")}
+    assert counts == {minted: [1], "jr-given-twice": [5]}

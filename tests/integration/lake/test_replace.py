@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from fhirpulse.core import aws
 from spark_jobs.lake import hudi
 from spark_jobs.lake.replace import replace_rows, with_content_hash
+from tests.integration.helpers import commit_operation
 
 pytestmark = pytest.mark.integration
 
@@ -46,13 +45,6 @@ def test_an_incremental_replace_upserts_deletes_and_leaves_the_catalog_entry_alo
     assert hudi.completed_commits(lake_spark, cfg, table) == commits
 
 
-def _operation(cfg, table: hudi.HudiTable, instant: str) -> str:
-    """The write operation Hudi recorded in a commit (its timeline file on S3)."""
-    key = f"{cfg.s3.lake_prefix}/{table.layer}/{table.name}/.hoodie/{instant}.commit"
-    body = aws.client(cfg, "s3").get_object(Bucket=cfg.s3.bucket, Key=key)["Body"].read()
-    return json.loads(body)["operationType"]
-
-
 def test_new_keys_alone_are_inserted_and_a_key_outside_the_slice_is_upserted_not_duplicated(cfg, lake_spark):
     table = hudi.HudiTable(layer="silver", name="replace_operations", record_key=["row"], precombine="version")
 
@@ -63,7 +55,7 @@ def test_new_keys_alone_are_inserted_and_a_key_outside_the_slice_is_upserted_not
         return lake_spark.createDataFrame([(p,) for p in patients], "patient string")
 
     def last_operation() -> str:
-        return _operation(cfg, table, hudi.completed_commits(lake_spark, cfg, table)[-1])
+        return commit_operation(cfg, table.layer, table.name, hudi.completed_commits(lake_spark, cfg, table)[-1])
 
     replace_rows(cfg, table, rows(("p1", "r1", "a", 1), ("p2", "r2", "b", 1)), None, "patient", {"run_id": "t1"})
     # Keys that determine their slice (as silver's row keys begin with the resource id), none stored: an
