@@ -88,9 +88,10 @@ def unpack_bundles(records: DataFrame) -> DataFrame:
     ))
     itself = F.array(F.struct(F.lit(None).cast("int").alias("source_entry"), F.col("text"),
                               F.lit(False).alias("entry_without_resource"), env.alias("env")))
-    # A Bundle line with an invalid UTF-8 byte stays whole, to be quarantined for it: unpacked, its valid
-    # entries would enter bronze and the bad bytes outside them would be dropped unreported.
-    unpack = _is_unpacked_bundle(env) & ~_has_invalid_utf8(F.col("text"))
+    # A Bundle line with an invalid UTF-8 byte, or one the envelope cannot read (`meta` not an object: Spark
+    # keeps the fields it could read), stays whole, to be quarantined for it: unpacked, its readable entries
+    # would enter bronze and the rest of the line would be dropped unreported.
+    unpack = _is_unpacked_bundle(env) & env[CORRUPT].isNull() & ~_has_invalid_utf8(F.col("text"))
     rows = parsed.select(*position, F.inline(F.when(unpack, entries).otherwise(itself)))
     return rows.withColumn("env", F.coalesce(env, _parse(F.col("text"))))
 

@@ -11,7 +11,9 @@ docs in records.py); it calls no project code. Deliberate, documented choices it
   tests/reliability/corpus.py KNOWN_LOSSES): the oracle classifies the first object;
 - a resource whose `meta` is not an object, or whose `entry` is not an array of objects, cannot be read
   with bronze's envelope schema: it is quarantined as malformed (FHIR gives them that shape in every type);
-- a Bundle of an unpacked type is unpacked whatever its size: the size limit is per resource.
+- a Bundle of an unpacked type is unpacked whatever its size: the size limit is per resource;
+- an unpacked Bundle entry's raw JSON is its resource as Spark's JSON parser writes it back, without the
+  spaces the line put between tokens (a resource line itself is kept byte for byte).
 """
 
 from __future__ import annotations
@@ -235,8 +237,8 @@ def expect_line(line: Line) -> list[Expected] | None:
         if isinstance(resource, str):
             entry_text, exact = resource, True  # a string's content is the entry's text
         else:
-            seps = line.seps or (", ", ": ")
-            entry_text = json.dumps(resource, separators=seps, ensure_ascii=line.ensure_ascii)
+            # Spark's parser hands the entry back re-serialized without spaces (a documented choice above)
+            entry_text = json.dumps(resource, separators=(",", ":"), ensure_ascii=line.ensure_ascii)
             exact = line.seps is not None
         expected = classify(i, entry_text.encode(), entry_text, parse_object(entry_text))
         if not exact:

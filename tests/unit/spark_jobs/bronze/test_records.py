@@ -107,6 +107,14 @@ def test_bundles_are_unpacked_with_entry_numbers(spark):
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+def test_a_bundle_the_envelope_cannot_read_is_quarantined_whole(spark):
+    # `meta` is not an object: Spark still reads the entries, but the line as a whole is malformed.
+    bundle = {"resourceType": "Bundle", "meta": 5, "type": "transaction", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1"}}]}
+    rows = [(r.source_entry, r.quarantine_reason) for r in _classify(spark, [json.dumps(bundle)]).collect()]
+    assert rows == [(None, "malformed JSON")]
+
+
 def test_raw_json_is_kept_verbatim(spark):
     text = '{"resourceType":"Patient","id":"p1","_birthDate":{"extension":[{"url":"u","valueString":"x"}]}}'
     (row,) = records.bronze_rows(_classify(spark, [text])).collect()
