@@ -35,9 +35,9 @@ test: bootstrap  ## unit tests, integration tests on the embedded stack, contain
 	$(BIN)/pytest tests/integration tests/reliability
 	$(BIN)/pytest tests/containers
 
-test-all: test  ## make test, then the slow reliability cases (fault injection at every commit boundary) and a 10x longer property-test hunt
+test-all: test  ## make test, then the slow reliability cases (fault injection at every commit boundary) and a 10x longer property-test hunt on random examples
 	$(BIN)/pytest tests/reliability -m slow
-	FHIRPULSE_PROPERTY_SCALE=10 $(BIN)/pytest tests/unit/property
+	FHIRPULSE_PROPERTY_SCALE=10 FHIRPULSE_HYPOTHESIS_PROFILE=hunt $(BIN)/pytest tests/unit/property
 
 test-reliability: bootstrap  ## only the reliability suite, slow cases included
 	$(BIN)/pytest tests/reliability -m "slow or not slow"

@@ -1,9 +1,17 @@
 """Property-based tests (hypothesis) of the pure transformations, each against a small oracle written in the
-test module itself (plain Python, no project code computes an expected value)."""
+test module itself (plain Python, no project code computes an expected value).
+
+The Hypothesis profile (common.py) is loaded here, before any test module is imported: `fixed` unless
+`FHIRPULSE_HYPOTHESIS_PROFILE=hunt`."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+from tests.unit.property.common import profile_name
+
+settings.load_profile(profile_name())
 
 
 @pytest.fixture(scope="module")
