@@ -1,17 +1,18 @@
 # One root for every environment: names come from config/<env>.json (the jobs' own config); only the
-# endpoints differ between an emulator and real AWS.
+# endpoints differ between an emulator and real AWS. Terraform reads the config resolved by the typed model
+# (`fhirpulse package` writes dist/config/<env>.json and dist/config/workflow/pipeline.json with every
+# default filled in), so no default is restated here: run `fhirpulse package` before plan or apply.
 locals {
   repo     = "${path.module}/.."
-  config   = jsondecode(file("${local.repo}/config/${var.env}.json"))
-  pipeline = jsondecode(file("${local.repo}/config/workflow/pipeline.json"))
+  resolved = "${local.repo}/dist/config"
+  config   = jsondecode(file("${local.resolved}/${var.env}.json"))
+  pipeline = jsondecode(file("${local.resolved}/workflow/pipeline.json"))
   emulated = var.target == "local"
   # Glue jobs and the trigger Lambda: an emulator runs neither (the local runner and `fhirpulse watch`
   # stand in for them), so by default they are declared for real AWS only.
   compute    = coalesce(var.enable_compute, !local.emulated)
   account_id = var.offline ? var.offline_account_id : data.aws_caller_identity.current[0].account_id
-  scripts    = try(local.config.s3.scripts_prefix, "scripts")
-  views_dir  = try(local.config.silver.views_dir, "config/views")
-  log_days   = try(local.config.workflow.log_retention_days, 30)
+  athena     = local.config.athena
 }
 
 # Skipped offline: a plan without AWS access cannot ask who the caller is.
@@ -77,8 +78,8 @@ module "catalog" {
   location_prefix = "s3://${local.config.s3.bucket}/${local.config.s3.lake_prefix}"
   env             = local.config.env
   # the config's `athena` section (AWS environments); Athena's built-in 'primary' is not ours to create
-  athena_workgroup        = try(local.config.athena.workgroup, "primary") == "primary" ? null : local.config.athena.workgroup
-  athena_results_location = "s3://${local.config.s3.bucket}/${try(local.config.athena.results_prefix, "athena-results")}/"
+  athena_workgroup        = local.athena == null ? null : (local.athena.workgroup == "primary" ? null : local.athena.workgroup)
+  athena_results_location = local.athena == null ? null : "s3://${local.config.s3.bucket}/${local.athena.results_prefix}/"
 }
 
 module "alerts" {
@@ -87,24 +88,24 @@ module "alerts" {
   rule_name  = local.config.alerts.job_failure_rule
   # The same pattern file fhirpulse/stack/provision.py registers on the embedded stack.
   event_pattern    = jsonencode(jsondecode(file("${path.module}/../config/events/glue_job_failure.json")))
-  test_queue_name  = var.enable_alerts_test_queue ? try(local.config.alerts.test_queue, null) : null
-  relay_queue_name = try(local.config.alerts.relay_queue, null)
+  test_queue_name  = var.enable_alerts_test_queue ? local.config.alerts.test_queue : null
+  relay_queue_name = local.config.alerts.relay_queue
 }
 
 # The same pipeline definition the local runner reads (fhirpulse/workflow/runner.py).
 module "workflow" {
   source        = "./modules/workflow"
   workflow_name = local.config.workflow.name
-  description   = try(local.pipeline.description, "")
+  description   = local.pipeline.description
   jobs = [for job in local.pipeline.jobs : {
     name          = job.name
     glue_job_name = "${local.config.workflow.job_prefix}${job.name}"
-    after         = try(job.after, [])
+    after         = job.after
   }]
   state_table_name       = local.config.workflow.state_table
   point_in_time_recovery = !local.emulated
   log_group_name         = local.config.workflow.log_group
-  log_retention_days     = local.log_days
+  log_retention_days     = local.config.workflow.log_retention_days
   # Glue refuses a trigger whose job does not exist yet.
   depends_on = [module.glue_jobs]
 }
@@ -118,38 +119,38 @@ module "glue_jobs" {
     name            = job.name
     glue_job_name   = "${local.config.workflow.job_prefix}${job.name}"
     description     = job.description
-    worker_type     = try(job.worker_type, "G.1X")
-    workers         = try(job.workers, 2)
-    timeout_minutes = try(job.timeout_minutes, 60)
+    worker_type     = job.worker_type
+    workers         = job.workers
+    timeout_minutes = job.timeout_minutes
   }]
   glue_version = local.pipeline.glue.version
-  default_arguments = merge(try(local.pipeline.glue.arguments, {}), {
+  default_arguments = merge(local.pipeline.glue.arguments, {
     # Glue's way of passing several Spark settings: one --conf whose value holds the others.
     "--conf"             = join(" --conf ", [for key, value in local.pipeline.glue.spark_conf : "${key}=${value}"])
     "--fhirpulse_config" = jsonencode(local.config)
     "--fhirpulse_full"   = "false"
   })
-  python_modules     = try(local.pipeline.glue.python_modules, [])
+  python_modules     = local.pipeline.glue.python_modules
   bucket_name        = module.lake_storage.bucket
   raw_prefix         = local.config.s3.raw_prefix
   lake_prefix        = local.config.s3.lake_prefix
-  scripts_prefix     = local.scripts
+  scripts_prefix     = local.config.s3.scripts_prefix
   entry_script_path  = "${local.repo}/spark_jobs/entrypoints/glue_job.py"
   library_zip_path   = "${local.repo}/dist/glue/fhirpulse_jobs.zip"
   views_dir          = "${local.repo}/config/views"
-  views_s3_uri       = startswith(local.views_dir, "s3://") ? local.views_dir : null
+  views_s3_uri       = startswith(local.config.silver.views_dir, "s3://") ? local.config.silver.views_dir : null
   ledger_table_arn   = module.ingest_ledger.table_arn
   database_names     = values(module.catalog.databases)
   role_name          = "${local.config.workflow.name}-glue-jobs"
   log_group_name     = "/aws-glue/jobs/${local.config.workflow.name}"
-  log_retention_days = local.log_days
+  log_retention_days = local.config.workflow.log_retention_days
   partition          = data.aws_partition.current.partition
   region             = local.config.region
   account_id         = local.account_id
 }
 
 module "ingest_trigger" {
-  count       = try(local.config.workflow.trigger_queue, null) == null ? 0 : 1
+  count       = local.config.workflow.trigger_queue == null ? 0 : 1
   source      = "./modules/ingest_trigger"
   bucket_name = module.lake_storage.bucket
   raw_prefix  = local.config.s3.raw_prefix
@@ -160,6 +161,6 @@ module "ingest_trigger" {
   package_path            = "${local.repo}/dist/lambda/ingest_trigger.zip"
   workflow_name           = module.workflow.workflow_name
   workflow_arn            = module.workflow.workflow_arn
-  batching_window_seconds = ceil(try(local.config.workflow.debounce_seconds, 5))
-  log_retention_days      = local.log_days
+  batching_window_seconds = ceil(local.config.workflow.debounce_seconds)
+  log_retention_days      = local.config.workflow.log_retention_days
 }

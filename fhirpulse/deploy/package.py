@@ -1,20 +1,27 @@
-"""Build the deployment zips from the checkout: the Glue job library and one zip per Lambda.
+"""Build what Terraform deploys from the checkout: the Glue job library, one zip per Lambda, and the resolved
+config of every environment.
 
 The job library is exactly the code a local run imports below the jobs: `fhirpulse.core` and `spark_jobs`
 (the layering test keeps them free of anything else), shipped to Glue as `--extra-py-files`. Each Lambda zip
 holds only its own folder (lambdas import nothing of ours). Zips are reproducible: sorted entries, fixed
 timestamps and modes, so an unchanged checkout gives byte-identical files and Terraform's etag / source hash
 stay put.
+
+Terraform reads the resolved configs (`dist/config/<env>.json`, `dist/config/workflow/pipeline.json`): each
+file is the typed model's dump, every default filled in, so no default is restated in Terraform and the
+environment files hold only what differs from the model.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from fhirpulse.core.config import REPO_ROOT
+from fhirpulse.core.config import REPO_ROOT, load_config
+from fhirpulse.core.config.pipeline import PIPELINE_FILE, load_pipeline
 
 DIST_DIR = REPO_ROOT / "dist"
 LIBRARY_ZIP = Path("glue") / "fhirpulse_jobs.zip"
@@ -23,6 +30,7 @@ LIBRARY_ROOTS = ("fhirpulse/core", "spark_jobs")
 LIBRARY_TOP_FILES = ("fhirpulse/__init__.py",)
 LIBRARY_SUFFIXES = (".py", ".properties")
 LAMBDAS_DIR = "lambdas"
+RESOLVED_DIR = Path("config")  # under the out dir: dist/config/<env>.json, as Terraform reads them
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -74,5 +82,24 @@ def build_lambda(name: str, out_dir: Path = DIST_DIR, root: Path = REPO_ROOT) ->
     return _write_zip(out_dir / "lambda" / f"{name}.zip", entries)
 
 
+def _write_json(target: Path, data: object) -> Artifact:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    partial.replace(target)
+    return Artifact(target, 1)
+
+
+def build_configs(out_dir: Path = DIST_DIR, root: Path = REPO_ROOT) -> list[Artifact]:
+    """Each `config/<env>.json` and the pipeline definition, validated and with every model default filled
+    in (the JSON Terraform reads: it restates no default)."""
+    source = root / "config"
+    built = [_write_json(out_dir / RESOLVED_DIR / path.name, load_config(path=path).model_dump(mode="json"))
+             for path in sorted(source.glob("*.json"))]
+    pipeline = load_pipeline(source / PIPELINE_FILE).model_dump(mode="json")
+    return [*built, _write_json(out_dir / RESOLVED_DIR / PIPELINE_FILE, pipeline)]
+
+
 def build_all(out_dir: Path = DIST_DIR, root: Path = REPO_ROOT) -> list[Artifact]:
-    return [build_library(out_dir, root), *(build_lambda(name, out_dir, root) for name in lambda_names(root))]
+    return [build_library(out_dir, root), *(build_lambda(name, out_dir, root) for name in lambda_names(root)),
+            *build_configs(out_dir, root)]

@@ -17,7 +17,6 @@ variable "jobs" {
 variable "glue_version" {
   description = "Glue version of every job (5.0: Spark 3.5.4, Python 3.11, Java 17 — what the code is pinned to)."
   type        = string
-  default     = "5.0"
   validation {
     condition     = var.glue_version == "5.0"
     error_message = "glue_version must be 5.0: the jobs and their Hudi 0.15 tables are pinned to Glue 5.0's runtime."
@@ -36,7 +35,6 @@ variable "default_arguments" {
 variable "python_modules" {
   description = "Pinned pip requirements for --additional-python-modules (empty: none)."
   type        = list(string)
-  default     = []
 }
 
 variable "bucket_name" {
@@ -107,7 +105,6 @@ variable "log_group_name" {
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the job logs."
   type        = number
-  default     = 30
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …)."

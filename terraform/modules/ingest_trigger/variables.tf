@@ -68,7 +68,6 @@ variable "workflow_arn" {
 variable "batching_window_seconds" {
   description = "How long SQS gathers uploads into one batch (the config's workflow.debounce_seconds, 0-300)."
   type        = number
-  default     = 5
   validation {
     condition     = var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300
     error_message = "batching_window_seconds must be 0-300."
@@ -78,7 +77,6 @@ variable "batching_window_seconds" {
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the Lambda's logs."
   type        = number
-  default     = 30
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …)."

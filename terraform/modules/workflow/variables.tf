@@ -10,7 +10,6 @@ variable "workflow_name" {
 variable "description" {
   description = "What the workflow does (from config/workflow/pipeline.json)."
   type        = string
-  default     = ""
 }
 
 variable "jobs" {
@@ -59,7 +58,6 @@ variable "log_group_name" {
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the metric logs."
   type        = number
-  default     = 30
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …)."

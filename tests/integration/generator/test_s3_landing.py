@@ -36,7 +36,7 @@ def s3_env(moto_url, tmp_path_factory, monkeypatch_module):
     data = json.loads((REPO_ROOT / "config" / "local.json").read_text())
     data["env"] = "generatortest"
     data["aws"]["endpoint_url"] = moto_url
-    data["generator"].update({"s3_part_size_mb": 5, "validate_sample": 0.01})
+    data.setdefault("generator", {}).update({"s3_part_size_mb": 5, "validate_sample": 0.01})
     config_dir = tmp_path_factory.mktemp("config")
     (config_dir / "generatortest.json").write_text(json.dumps(data))
     monkeypatch_module.setenv("FHIRPULSE_CONFIG_DIR", str(config_dir))

@@ -1,5 +1,6 @@
-"""Terraform roots for the tests: a copy of terraform/ with what it reads (config/, the entry script and the
-zips of `fhirpulse package`), initialised offline from a filesystem mirror of hashicorp/aws.
+"""Terraform roots for the tests: a copy of terraform/ with what it reads (config/, the entry script, the
+resolved configs and the zips of `fhirpulse package`), initialised offline from a filesystem mirror of
+hashicorp/aws.
 
 The mirror is found in $FHIRPULSE_TF_PLUGIN_DIR, /opt/tf-plugins or ~/.terraform.d/plugins. Where there is
 no terraform binary or no mirror the tests skip, saying which; under CI=true they fail instead.
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from fhirpulse.core.config import REPO_ROOT
-from fhirpulse.deploy.package import build_all
+from fhirpulse.deploy.package import build_all, build_configs
 
 ENTRY_SCRIPT = Path("spark_jobs/entrypoints/glue_job.py")
 _ENV = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
@@ -77,6 +78,8 @@ def make_root(tmp: Path, plugins: Path, package: bool = True) -> TerraformRoot:
     shutil.copy2(REPO_ROOT / ENTRY_SCRIPT, tmp / ENTRY_SCRIPT)
     if package:
         build_all(tmp / "dist")
+    else:
+        build_configs(tmp / "dist")  # what Terraform reads even without the zips
     root = TerraformRoot(tmp / "terraform", os.environ | _ENV)
     root.run("init", f"-plugin-dir={plugins}")
     return root

@@ -59,11 +59,11 @@ def test_every_layer_has_its_own_section_and_audit_table():
 
 def test_generator_codes_are_validated_against_the_terminology():
     data = _local_data()
-    data["generator"]["discharge_disposition_weights"] = {"home": 1, "exp": 1}  # 'exp' only for deaths
+    data["generator"] = {"discharge_disposition_weights": {"home": 1, "exp": 1}}  # 'exp' only for deaths
     with pytest.raises(ConfigError, match=r"generator\.discharge_disposition_weights: .*unknown alive.*'exp'"):
         parse_config(data)
     data = _local_data()
-    data["generator"]["comorbidity_prevalence"] = {"gout": 0.1}
+    data["generator"] = {"comorbidity_prevalence": {"gout": 0.1}}
     with pytest.raises(ConfigError, match=r"generator\.comorbidity_prevalence: .*unknown comorbidities.*'gout'"):
         parse_config(data)
 
@@ -111,3 +111,28 @@ def test_compose_and_cluster_configs_point_where_their_stacks_are():
     assert aws.service_endpoint(compose, "s3") == "http://localstack:4566"
     assert compose.spark.is_cluster and compose.trino.url == "http://trino:8080"
     assert load_config("cluster").spark.master == "stack"
+
+
+def _without(data: dict, path: tuple[str, ...]) -> dict:
+    out = json.loads(json.dumps(data))
+    parent = out
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+    return out
+
+
+def test_environment_files_hold_only_what_differs_from_the_model_defaults():
+    """The model is the one place of every default: a key whose removal leaves the same config restates one."""
+    from fhirpulse.core.config import config_dir
+
+    for path in sorted(config_dir().glob("*.json")):
+        data = json.loads(path.read_text())
+        full = parse_config(data)
+        keys = [(k,) for k in data] + [(k, sub) for k, v in data.items() if isinstance(v, dict) for sub in v]
+        for key in keys:
+            try:
+                same = parse_config(_without(data, key)) == full
+            except ConfigError:
+                continue  # required
+            assert not same, f"{path.name}: {'.'.join(key)} repeats the model's default"

@@ -39,3 +39,21 @@ def test_a_lambda_zip_holds_only_its_own_code(tmp_path):
     artifact = build_lambda("ingest_trigger", tmp_path)
     assert zipfile.ZipFile(artifact.path).namelist() == ["handler.py"]
     assert artifact.files == 1
+
+
+def test_terraform_reads_each_environment_resolved_by_the_model(tmp_path):
+    import json
+
+    from fhirpulse.core.config import config_dir, load_config, parse_config
+    from fhirpulse.core.config.pipeline import Pipeline, load_pipeline
+    from fhirpulse.deploy.package import build_configs
+
+    built = {a.path.relative_to(tmp_path).as_posix(): a.path for a in build_configs(tmp_path)}
+    envs = sorted(p.stem for p in config_dir().glob("*.json"))
+    assert sorted(built) == sorted([*(f"config/{env}.json" for env in envs), "config/workflow/pipeline.json"])
+    for env in envs:
+        resolved = json.loads(built[f"config/{env}.json"].read_text())
+        assert parse_config(resolved) == load_config(env)
+        assert resolved["s3"]["scripts_prefix"] == load_config(env).s3.scripts_prefix  # defaults filled in
+    pipeline = json.loads(built["config/workflow/pipeline.json"].read_text())
+    assert Pipeline.model_validate(pipeline) == load_pipeline() and all("after" in job for job in pipeline["jobs"])
