@@ -22,6 +22,9 @@ from generator.clock import minute_of_date
 # A patient's events after their origin batch's as-of date (readmissions, follow-ups, hospice deaths) are
 # simulated up to this far ahead, so later batches can reveal them.
 FOLLOW_UP_HORIZON_DAYS = 5 * 366
+# The share of readmissions that are emergencies; the rest are elective and, by the KPI's definition
+# (docs/kpis.md), no readmission. The requested readmission rate times this is what gold should measure.
+READMISSION_EMERGENCY_SHARE = 0.8
 
 
 class ParameterError(ValueError):

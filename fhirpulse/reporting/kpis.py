@@ -1,7 +1,9 @@
-"""KPI summaries from the gold KPI table: sums of numerators and denominators, then the rates.
+"""The KPI formulas, defined once, and KPI summaries from the gold KPI table.
 
-The KPI table holds counts by month x hospital x age band, so every roll-up here is exact; rates are
-computed from the summed counts (never averaged), `None` when the denominator is 0.
+The KPI table holds counts by month x hospital x age band, so every roll-up is exact; rates are computed
+from the summed counts (never averaged), none when the denominator is 0. `RATES` is the one definition of
+each rate: `summarize` computes it here (`fhirpulse kpis`, the demo, the report's summary) and
+`kpi_columns_sql` writes it as SQL for the analyst queries (their `${kpi_columns}` placeholder).
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ RATES = {"mortality_rate": ("deaths", "stays"), "readmission_rate": ("readmissio
          "hai_rate": ("hai_stays", "hai_denominator"), "alos_days": ("los_days_sum", "stays")}
 KPI_KEYS = ("stays", "deaths", "mortality_rate", "readmission_index", "readmissions", "readmission_rate",
             "hai_denominator", "hai_stays", "hai_rate", "alos_days")
+
+
+def rate_sql(kpi: str) -> str:
+    """A rate over summed counts in SQL (Trino and Athena): null when the denominator is 0."""
+    numerator, denominator = RATES[kpi]
+    return f"CAST(sum({numerator}) AS DOUBLE) / nullif(sum({denominator}), 0)"
+
+
+def kpi_columns_sql(indent: str = "    ") -> str:
+    """Every KPI_KEYS column as SQL over the KPI table (counts summed, rates from the sums), one per line."""
+    columns = [f"{rate_sql(key)} AS {key}" if key in RATES else f"sum({key}) AS {key}" for key in KPI_KEYS]
+    return f",\n{indent}".join(columns)
 
 
 def kpi_sql(cfg: Config, by: str | None = None) -> str:

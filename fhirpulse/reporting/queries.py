@@ -6,7 +6,9 @@ Each file starts with a header of `--` comments:
     -- param: <name> integer|string <default> (<what it means>)
 
 The body names tables as `${gold_database}.${kpi_table}` and so on: the environment's names from
-`config/<env>.json`, filled in here, so the same file serves every environment and both engines. Parameter
+`config/<env>.json`, filled in here, so the same file serves every environment and both engines.
+`${kpi_columns}` stands for every KPI column over the KPI table (counts summed, rates from the sums), written
+from the one formula table in `fhirpulse/reporting/kpis.py`. Parameter
 values are checked against their declared type (integers stay integers, strings become SQL literals), so a
 `--param` can never change the shape of a query.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from fhirpulse.core.config import REPO_ROOT, Config, ConfigError
 from fhirpulse.core.templates import fill
+from fhirpulse.reporting.kpis import kpi_columns_sql
 
 QUERIES_DIR = REPO_ROOT / "trino" / "queries"
 _PARAM = re.compile(r"^--\s*param:\s*(?P<name>[a-z_][a-z0-9_]*)\s+(?P<kind>integer|string)\s+(?P<default>\S+)"
@@ -61,7 +64,8 @@ class Query:
             raise QueryError(f"{self.name}: unknown --param {', '.join(unknown)} (this query takes: {known})")
         filled = {name: p.literal(values.get(name, p.default), self.name) for name, p in self.params.items()}
         try:
-            return fill(self.body, table_names(cfg) | filled, str(self.path)).strip().rstrip(";")
+            values = table_names(cfg) | {"kpi_columns": kpi_columns_sql()} | filled
+            return fill(self.body, values, str(self.path)).strip().rstrip(";")
         except ConfigError as err:
             raise QueryError(str(err)) from None
 

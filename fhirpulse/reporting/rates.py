@@ -11,7 +11,7 @@ from math import sqrt
 
 from fhirpulse.core import terminology
 from fhirpulse.core.config import GeneratorConfig
-from generator.simulation.population import _READMISSION_EMERGENCY_SHARE
+from generator.params import READMISSION_EMERGENCY_SHARE
 
 
 def _check(name: str, observed: float | None, expected: float, n: int, extra: float = 0.0) -> dict:
@@ -36,7 +36,7 @@ def requested_rates(kpis: dict, g: GeneratorConfig) -> list[dict]:
         _check("hai_rate", kpis["hai_rate"], hai_expected, kpis["hai_denominator"]),
         # Elective readmissions do not count; a readmission on day 30 later in the day than the discharge
         # falls outside (end, end + 30 days]: allow 0.005 for that.
-        _check("readmission_rate", kpis["readmission_rate"], g.readmission_probability * _READMISSION_EMERGENCY_SHARE,
+        _check("readmission_rate", kpis["readmission_rate"], g.readmission_probability * READMISSION_EMERGENCY_SHARE,
                kpis["readmission_index"], extra=0.005),
         {"kpi": "alos_days", "observed": kpis["alos_days"], "expected": g.los_mean_days, "tolerance": 0.3,
          "within": los_within,

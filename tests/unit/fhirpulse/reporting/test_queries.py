@@ -54,3 +54,16 @@ def test_a_query_is_found_by_name_or_path_and_a_bad_one_is_named(tmp_path):
     headless.write_text("SELECT 1")
     with pytest.raises(QueryError, match="the header must say what the query answers"):
         load_query(str(headless))
+
+
+@pytest.mark.parametrize("name", ["kpi_trend_by_month", "kpis_by_hospital", "kpis_by_age_band"])
+def test_kpi_queries_take_every_formula_from_the_one_table(name):
+    from fhirpulse.reporting.kpis import KPI_KEYS, RATES, rate_sql
+
+    query = load_query(name)
+    assert "${kpi_columns}" in query.body and "nullif" not in query.body  # no formula written in the file
+    sql = query.render(load_config("local"))
+    for kpi in RATES:
+        assert f"{rate_sql(kpi)} AS {kpi}" in sql
+    select = sqlglot.parse_one(sql, read="trino")
+    assert [e.alias_or_name for e in select.selects][-len(KPI_KEYS):] == list(KPI_KEYS)
