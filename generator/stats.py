@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from fhirpulse.core.terminology import AMBULATORY_CLASS, EMERGENCY_CLASS, EXPIRED, HOSPICE
 from generator.clock import day_of
 from generator.params import ClinicalModel
 from generator.simulation.model import PatientTimeline
@@ -58,7 +59,7 @@ class RateCounters:
             self.poa_infection_admissions += stay.poa_infection
             self.los_days_total += stay.los_days
             discharge_day = day_of(stay.end)
-            if stay.disposition in ("exp", "hosp") or discharge_day > last_follow_up_day:
+            if stay.disposition in (EXPIRED, HOSPICE) or discharge_day > last_follow_up_day:
                 continue
             self.readmission_index_discharges += 1
             following = stays[position + 1] if position + 1 < len(stays) else None
@@ -66,8 +67,8 @@ class RateCounters:
                 self.readmissions_30d += 1
         for visit in timeline.visits:
             if visit.start < cut:
-                self.emergency_visits += visit.encounter_class == "EMER"
-                self.ambulatory_visits += visit.encounter_class == "AMB"
+                self.emergency_visits += visit.encounter_class == EMERGENCY_CLASS
+                self.ambulatory_visits += visit.encounter_class == AMBULATORY_CLASS
 
     def merge(self, other: RateCounters) -> None:
         for name, value in vars(other).items():

@@ -26,28 +26,36 @@ ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 NPI = "http://hl7.org/fhir/sid/us-npi"
 MRN_SYSTEM = "urn:fhirpulse:mrn"  # the synthetic hospitals' medical record numbers
 
+# Encounter.class (v3-ActCode): inpatient admissions, emergency and ambulatory visits.
+INPATIENT_CLASS = "IMP"
+EMERGENCY_CLASS = "EMER"
+AMBULATORY_CLASS = "AMB"
 ENCOUNTER_CLASSES = {
-    "IMP": "inpatient encounter",
-    "EMER": "emergency",
-    "AMB": "ambulatory",
+    INPATIENT_CLASS: "inpatient encounter",
+    EMERGENCY_CLASS: "emergency",
+    AMBULATORY_CLASS: "ambulatory",
 }
 
-# Alive discharges come from config weights; 'exp' is reserved for in-hospital deaths.
+# Discharge dispositions the generator's simulation treats specially: an in-hospital death is discharged
+# `exp` (expired); a discharge to hospice (`hosp`) dies outside hospital and has no further encounters.
+EXPIRED = "exp"
+HOSPICE = "hosp"
+# Alive discharges come from config weights; EXPIRED is reserved for in-hospital deaths.
 DISCHARGE_DISPOSITIONS = {
     "home": "Home",
     "alt-home": "Alternative home",
     "other-hcf": "Other healthcare facility",
-    "hosp": "Hospice",
+    HOSPICE: "Hospice",
     "long": "Long-term care",
     "aadvice": "Left against advice",
-    "exp": "Expired",
+    EXPIRED: "Expired",
     "psy": "Psychiatric hospital",
     "rehab": "Rehabilitation",
     "snf": "Skilled nursing facility",
     "oth": "Other",
 }
-# Every disposition but 'exp' (expired), which only in-hospital deaths get.
-ALIVE_DISCHARGE_DISPOSITIONS = frozenset(DISCHARGE_DISPOSITIONS) - {"exp"}
+# Every disposition but EXPIRED, which only in-hospital deaths get.
+ALIVE_DISCHARGE_DISPOSITIONS = frozenset(DISCHARGE_DISPOSITIONS) - {EXPIRED}
 # Encounter.priority of admissions: emergency or elective (planned).
 ADMISSION_PRIORITIES = {"EM": "emergency", "EL": "elective"}
 ADMIT_SOURCES = {"emd": "From accident/emergency department", "gp": "General Practitioner referral"}
@@ -109,7 +117,6 @@ HOSPITAL_ACQUIRED_INFECTIONS: tuple[tuple[Concept, float], ...] = (
 INFECTION_CODES = frozenset(c.code for c, _ in POA_INFECTIONS + HOSPITAL_ACQUIRED_INFECTIONS)
 
 # --- Gold KPI value sets (docs/kpis.md); GoldConfig's defaults, so a deployment can change them in config.
-INPATIENT_CLASS = "IMP"  # v3-ActCode
 # Infection Conditions the hospital-acquired-infection KPI counts (SNOMED CT).
 HAI_INFECTION_CODES = (
     "91302008",   # sepsis
@@ -127,10 +134,10 @@ HAI_INFECTION_CODES = (
 )
 # Discharge dispositions meaning death: HL7 discharge-disposition `exp`, NUBC 20 (expired), 40/41/42
 # (expired at home / in a facility / place unknown, hospice claims).
-DEATH_DISPOSITIONS = ("exp", "20", "40", "41", "42")
+DEATH_DISPOSITIONS = (EXPIRED, "20", "40", "41", "42")
 # Discharges that are no index for 30-day readmission: against medical advice (HL7 `aadvice`, NUBC 07) and
 # `hosp` / NUBC 02 (the transfer to another hospital the measure excludes).
-READMISSION_EXCLUDED_DISPOSITIONS = ("aadvice", "07", "hosp", "02")
+READMISSION_EXCLUDED_DISPOSITIONS = ("aadvice", "07", HOSPICE, "02")
 # Encounter.priority codes (v3-ActPriority) of planned admissions, which do not count as readmissions.
 ELECTIVE_PRIORITIES = ("EL",)
 

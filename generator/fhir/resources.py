@@ -23,7 +23,9 @@ from fhirpulse.core.terminology import (
     DISCHARGE_DISPOSITIONS,
     ELECTIVE_ADMISSION,
     EMERGENCY_ADMISSION,
+    EMERGENCY_CLASS,
     ENCOUNTER_CLASSES,
+    INPATIENT_CLASS,
     LOINC,
     MRN_SYSTEM,
     NPI,
@@ -148,7 +150,7 @@ def inpatient_encounter(stay: Stay, subject: dict, hospital: Hospital, finished:
         "id": stay.encounter_id,
         "meta": _meta(last_updated),
         "status": "finished" if finished else "in-progress",
-        "class": _CLASSES["IMP"],
+        "class": _CLASSES[INPATIENT_CLASS],
         "type": [snomed(EMERGENCY_ADMISSION if stay.emergency else ELECTIVE_ADMISSION)],
         "priority": _PRIORITIES["EM" if stay.emergency else "EL"],
         "subject": subject,
@@ -186,7 +188,7 @@ def visit_encounter(visit: Visit, subject: dict, hospital: Hospital, finished: b
                                   "use": _CHIEF_COMPLAINT_ROLE, "rank": 1}]
     if finished:
         period["end"] = fhir_datetime(visit.end)
-        if visit.encounter_class == "EMER":
+        if visit.encounter_class == EMERGENCY_CLASS:
             resource["hospitalization"] = {"dischargeDisposition": _DISPOSITIONS["home"]}
     resource["serviceProvider"] = {"reference": f"Organization/{hospital.organization_id}", "display": hospital.name}
     return resource

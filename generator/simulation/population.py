@@ -22,11 +22,15 @@ from faker import Faker
 
 from fhirpulse.core.terminology import (
     ADMISSION_DIAGNOSES,
+    AMBULATORY_CLASS,
     CHECKUP_VISIT,
     COMORBIDITIES,
+    EMERGENCY_CLASS,
     EMERGENCY_COMPLAINTS,
     EMERGENCY_VISIT,
+    EXPIRED,
     FOLLOWUP_VISIT,
+    HOSPICE,
     HOSPITAL_ACQUIRED_INFECTIONS,
     POA_INFECTIONS,
     PROBLEM_VISIT,
@@ -34,7 +38,7 @@ from fhirpulse.core.terminology import (
 )
 from generator.clock import MINUTES_PER_DAY, day_of, day_start, fhir_date
 from generator.ids import new_uuid, patient_seed
-from generator.params import FOLLOW_UP_HORIZON_DAYS, ClinicalModel
+from generator.params import FOLLOW_UP_HORIZON_DAYS, READMISSION_EMERGENCY_SHARE, ClinicalModel
 from generator.simulation.model import (
     ChronicCondition,
     Demographics,
@@ -47,7 +51,6 @@ from generator.simulation.model import (
 
 _MINUTES_PER_YEAR = 525_960  # 365.25 days
 _HOME_HOSPITAL_SHARE = 0.85  # stays at the patient's usual hospital
-_READMISSION_EMERGENCY_SHARE = 0.8
 _INFECTION_FREE_GAP_DAYS = 31  # index admissions start > 30 days after the previous discharge
 _MAX_STAYS = 60  # safety bound on readmission chains with extreme parameters
 
@@ -160,7 +163,7 @@ class PatientSimulator:
             recorded = start + 15
             onset = max(birth + MINUTES_PER_DAY, recorded - rng.randrange(365) * MINUTES_PER_DAY)
             visit = Visit(
-                encounter_id=new_uuid(rng), encounter_class="AMB", encounter_type=PROBLEM_VISIT,
+                encounter_id=new_uuid(rng), encounter_class=AMBULATORY_CLASS, encounter_type=PROBLEM_VISIT,
                 start=start, end=end, hospital=timeline.home_hospital, reason=COMORBIDITIES[key],
             )
             timeline.visits.append(visit)
@@ -193,7 +196,7 @@ class PatientSimulator:
                 if stay.died:
                     timeline.death, timeline.death_in_hospital = stay.end, True
                     break
-                if stay.disposition == "hosp":  # hospice: dies outside hospital, no further encounters
+                if stay.disposition == HOSPICE:  # hospice: dies outside hospital, no further encounters
                     timeline.death = stay.end + rng.randint(1, 60) * MINUTES_PER_DAY + rng.randrange(MINUTES_PER_DAY)
                     break
                 if rng.random() >= cfg.readmission_probability or len(timeline.stays) >= _MAX_STAYS:
@@ -203,7 +206,7 @@ class PatientSimulator:
                 readmit_day = day_of(stay.end) + gap_days
                 if day_start(readmit_day) >= horizon:
                     break
-                emergency = rng.random() < _READMISSION_EMERGENCY_SHARE
+                emergency = rng.random() < READMISSION_EMERGENCY_SHARE
                 stay = self._stay(rng, timeline, _admission_minute(rng, readmit_day, emergency), emergency, True)
             earliest_index = day_start(day_of(timeline.stays[-1].end) + _INFECTION_FREE_GAP_DAYS)
 
@@ -225,7 +228,7 @@ class PatientSimulator:
         discharge_day = admit_day + los
         if died:
             end = day_start(discharge_day) + rng.randrange(MINUTES_PER_DAY)
-            disposition = "exp"
+            disposition = EXPIRED
         else:
             end = day_start(discharge_day) + 10 * 60 + rng.randrange(8 * 60)  # discharges happen 10:00-18:00
             choice = self.dispositions_elderly if timeline.age_years >= 75 else self.dispositions
@@ -259,10 +262,10 @@ class PatientSimulator:
     # --- visits --------------------------------------------------------------------------------------------
     def _add_followups(self, rng, timeline: PatientTimeline, busy) -> None:
         for stay in list(timeline.stays):
-            if stay.died or stay.disposition == "hosp" or rng.random() >= self.cfg.followup_visit_probability:
+            if stay.died or stay.disposition == HOSPICE or rng.random() >= self.cfg.followup_visit_probability:
                 continue
             start = day_start(day_of(stay.end) + rng.randint(7, 14)) + 8 * 60 + rng.randrange(8 * 60)
-            self._try_visit(rng, timeline, busy, "AMB", FOLLOWUP_VISIT, start, 20 + rng.randrange(25),
+            self._try_visit(rng, timeline, busy, AMBULATORY_CLASS, FOLLOWUP_VISIT, start, 20 + rng.randrange(25),
                             stay.hospital, stay.reason)
 
     def _add_emergency_visits(self, rng, timeline: PatientTimeline, origin_cut: int, busy) -> None:
@@ -270,13 +273,13 @@ class PatientSimulator:
             start = rng.randrange(self.model.window_start, origin_cut)
             complaint = EMERGENCY_COMPLAINTS[rng.randrange(len(EMERGENCY_COMPLAINTS))]
             hospital = self._hospital_for_stay(rng, timeline)
-            self._try_visit(rng, timeline, busy, "EMER", EMERGENCY_VISIT, start, 120 + rng.randrange(360),
+            self._try_visit(rng, timeline, busy, EMERGENCY_CLASS, EMERGENCY_VISIT, start, 120 + rng.randrange(360),
                             hospital, complaint, with_condition=True)
 
     def _add_checkup(self, rng, timeline: PatientTimeline, origin_cut: int, busy) -> None:
         """Every patient has at least one encounter (a record exists because the patient was seen)."""
         start = day_start(day_of(rng.randrange(self.model.window_start, origin_cut))) + 8 * 60 + rng.randrange(480)
-        self._try_visit(rng, timeline, busy, "AMB", CHECKUP_VISIT, start, 30, timeline.home_hospital, None)
+        self._try_visit(rng, timeline, busy, AMBULATORY_CLASS, CHECKUP_VISIT, start, 30, timeline.home_hospital, None)
 
     def _try_visit(self, rng, timeline, busy, encounter_class: str, encounter_type: Concept, start: int,
                    minutes: int, hospital: int, reason: Concept | None, with_condition: bool = False) -> None:
