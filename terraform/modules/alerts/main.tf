@@ -36,70 +36,75 @@ resource "aws_cloudwatch_event_rule" "job_failed" {
 resource "aws_cloudwatch_event_target" "alerts" {
   rule      = aws_cloudwatch_event_rule.job_failed.name
   target_id = "alerts"
-  arn       = var.relay_queue_name == null ? aws_sns_topic.alerts.arn : aws_sqs_queue.relay[0].arn
+  arn       = var.relay_queue_name == null ? aws_sns_topic.alerts.arn : aws_sqs_queue.this["relay"].arn
 }
 
-resource "aws_sqs_queue" "relay" {
-  count                   = var.relay_queue_name == null ? 0 : 1
-  name                    = var.relay_queue_name
+# The module's queues, each with the one sender its policy allows (fhirpulse/stack/policies.py's allow_service):
+# the relay queue takes the failure rule's events, the test queue the topic's messages.
+locals {
+  queues = merge(
+    var.relay_queue_name == null ? {} : {
+      relay = { name = var.relay_queue_name, service = "events.amazonaws.com", source_arn = aws_cloudwatch_event_rule.job_failed.arn }
+    },
+    var.test_queue_name == null ? {} : {
+      test = { name = var.test_queue_name, service = "sns.amazonaws.com", source_arn = aws_sns_topic.alerts.arn }
+    },
+  )
+}
+
+resource "aws_sqs_queue" "this" {
+  for_each                = local.queues
+  name                    = each.value.name
   sqs_managed_sse_enabled = true
 }
 
-data "aws_iam_policy_document" "events_to_relay" {
-  count = var.relay_queue_name == null ? 0 : 1
+data "aws_iam_policy_document" "send" {
+  for_each = local.queues
   statement {
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.relay[0].arn]
+    resources = [aws_sqs_queue.this[each.key].arn]
     principals {
       type        = "Service"
-      identifiers = ["events.amazonaws.com"]
+      identifiers = [each.value.service]
     }
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.job_failed.arn]
+      values   = [each.value.source_arn]
     }
   }
 }
 
-resource "aws_sqs_queue_policy" "relay" {
-  count     = var.relay_queue_name == null ? 0 : 1
-  queue_url = aws_sqs_queue.relay[0].id
-  policy    = data.aws_iam_policy_document.events_to_relay[0].json
-}
-
-resource "aws_sqs_queue" "test" {
-  count                   = var.test_queue_name == null ? 0 : 1
-  name                    = var.test_queue_name
-  sqs_managed_sse_enabled = true
-}
-
-data "aws_iam_policy_document" "sns_to_queue" {
-  count = var.test_queue_name == null ? 0 : 1
-  statement {
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.test[0].arn]
-    principals {
-      type        = "Service"
-      identifiers = ["sns.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [aws_sns_topic.alerts.arn]
-    }
-  }
-}
-
-resource "aws_sqs_queue_policy" "test" {
-  count     = var.test_queue_name == null ? 0 : 1
-  queue_url = aws_sqs_queue.test[0].id
-  policy    = data.aws_iam_policy_document.sns_to_queue[0].json
+resource "aws_sqs_queue_policy" "this" {
+  for_each  = local.queues
+  queue_url = aws_sqs_queue.this[each.key].id
+  policy    = data.aws_iam_policy_document.send[each.key].json
 }
 
 resource "aws_sns_topic_subscription" "test" {
   count     = var.test_queue_name == null ? 0 : 1
   topic_arn = aws_sns_topic.alerts.arn
   protocol  = "sqs"
-  endpoint  = aws_sqs_queue.test[0].arn
+  endpoint  = aws_sqs_queue.this["test"].arn
+}
+
+# State written before the two queues shared one block.
+moved {
+  from = aws_sqs_queue.relay[0]
+  to   = aws_sqs_queue.this["relay"]
+}
+
+moved {
+  from = aws_sqs_queue.test[0]
+  to   = aws_sqs_queue.this["test"]
+}
+
+moved {
+  from = aws_sqs_queue_policy.relay[0]
+  to   = aws_sqs_queue_policy.this["relay"]
+}
+
+moved {
+  from = aws_sqs_queue_policy.test[0]
+  to   = aws_sqs_queue_policy.this["test"]
 }

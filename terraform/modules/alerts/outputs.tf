@@ -10,5 +10,5 @@ output "rule_arn" {
 
 output "test_queue_url" {
   description = "Test queue URL, or null."
-  value       = try(aws_sqs_queue.test[0].id, null)
+  value       = try(aws_sqs_queue.this["test"].id, null)
 }
