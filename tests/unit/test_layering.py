@@ -105,3 +105,34 @@ def test_core_importing_upwards_and_generator_importing_jobs_are_caught(tmp_path
         "generator/runner.py:1 (generator) imports spark_jobs.bronze.records",
         "lambdas/ingest_trigger/handler.py:2 (lambdas) imports fhirpulse.core.aws",
     ]
+
+
+# Modules split out of one file keep one direction among themselves: each may import only those before it.
+SPLITS = (
+    ("generator.planning", "generator.worker", "generator.runner"),
+    ("fhirpulse.deps._common", "fhirpulse.deps.maven", "fhirpulse.deps.trino", "fhirpulse.deps.jdk",
+     "fhirpulse.deps.jars", "fhirpulse.deps"),
+)
+
+
+def _module_path(module: str) -> Path:
+    base = REPO / module.replace(".", "/")
+    return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+
+
+def split_violations(chain: tuple[str, ...]) -> list[str]:
+    """Imports from a module of `chain` to a module after it (an import belongs to the most specific one)."""
+    problems = []
+    for position, module in enumerate(chain):
+        for line, name in _imports(_module_path(module), module):
+            owners = [i for i, other in enumerate(chain) if _is_within(name, other)]
+            target = max(owners, key=lambda i: len(chain[i]), default=None)
+            if target is not None and target > position:
+                problems.append(f"{module}:{line} imports {name}, which comes after it")
+    return problems
+
+
+def test_split_modules_import_only_the_ones_before_them():
+    assert [p for chain in SPLITS for p in split_violations(chain)] == []
+    # and the check sees a violation: the runner comes after the worker
+    assert split_violations(("generator.runner", "generator.worker")) != []
