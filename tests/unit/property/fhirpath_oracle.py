@@ -5,8 +5,8 @@ The evaluator follows FHIRPath (N1) with the singleton rule: where one item is n
 column, an operand of `and` or `<`, a `where` criteria...) several items are an error. Columns whose value
 is an error for some row leave the main view; one of them must then make a second, one-column view fail
 with the engine's "returned more than one item". Where the error depends on evaluation order (an operand
-the engine may skip: `false and <error>`, `{} + <error>`, `<error> in {}`, `<error> / 0`), the column is not
-checked at all.
+the engine may skip: `false and <error>`, `{} + <error>`, `{} + <several items>`, `<error> in {}`,
+`<error> / 0`), the column is not checked at all.
 
 Deliberate, documented choices of the engine the evaluator follows (or that generation avoids):
 
@@ -162,6 +162,17 @@ def both(left: Run, right: Run, focus: list, env: Env) -> tuple[list, list]:
     return a, b
 
 
+def singletons(a: list, b: list) -> tuple:
+    """The single items (None for empty) of an operator's two operands that must be singletons (arithmetic,
+    ordering). Several items are an error, but beside an empty operand it depends on evaluation order: the
+    engine skips the second operand when the first is null, so `{} - (1 | 2)` is empty there, an error in
+    FHIRPath implementations that check both operands first; Unsure, as an error beside an empty operand
+    is in `both`."""
+    if (len(a) > 1 and not b) or (len(b) > 1 and not a):
+        raise Unsure
+    return one(a), one(b)
+
+
 def dec_result(value: Decimal) -> list:
     if value != value.quantize(Decimal("1e-6")):
         raise Unsure  # DECIMAL(38,10) arithmetic keeps 6 decimals at least, not more
@@ -312,7 +323,7 @@ def equality(op: str, left: X, right: X) -> X:
 def order(op: str, left: X, right: X) -> X:
     def run(focus, env):
         a, b = both(left.run, right.run, focus, env)
-        x, y = one(a), one(b)
+        x, y = singletons(a, b)
         if x is None or y is None:
             return []
         x, y = num(x), num(y)
@@ -336,7 +347,7 @@ def arithmetic(op: str, left: X, right: X) -> X:
                 if ea or len(a) > 1:
                     raise Unsure
         a, b = both(left.run, right.run, focus, env)
-        x, y = one(a), one(b)
+        x, y = singletons(a, b)
         if x is None or y is None:
             return []
         if strings:

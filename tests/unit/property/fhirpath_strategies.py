@@ -126,11 +126,13 @@ class Gen:
     def can(self, focus: str, *kinds: str) -> bool:
         return bool(leaf_routes(focus, kinds))
 
-    def path(self, focus: str, kinds: tuple[str, ...], depth: int, prefix: bool = True) -> X:
-        """A random route from `focus` to an element of one of `kinds`, decorated with where/first/..."""
+    def path(self, focus: str, kinds: tuple[str, ...], depth: int, start: X | None = None) -> X:
+        """A random route from `focus` to an element of one of `kinds`, decorated with where/first/...; from
+        `start` (e.g. `%resource`) when given, so that a step with lower precedence than `.` (`value as
+        Coding`) is parenthesised with its start: `(%resource.value as Coding).code`."""
         route = self.pick(leaf_routes(focus, kinds))
-        x = None
-        if prefix and focus == self.resource and self.chance(8):
+        x = start
+        if start is None and focus == self.resource and self.chance(8):
             x = X(focus, focus, False, lambda f, e: f)  # `Patient.name`: the type name is the resource
         for name, variant, t, many in route:
             if name == "extension" and self.chance(2):
@@ -393,6 +395,12 @@ def frame(spark, resources: list[dict]):
 
 # ------------------------------------------------------------------------------------------ the scenarios
 
+def resource_path(gen: Gen, resource: str) -> X:
+    """A string path from `%resource` (in a forEach column: the row's resource, not the iterated item)."""
+    root = X("%resource", resource, False, lambda f, e: [e.resource])
+    return gen.path(resource, ("string",), 2, start=root)
+
+
 @st.composite
 def scenarios(draw) -> Scenario:
     resource = draw(st.sampled_from(["Patient", "Observation"]))
@@ -420,10 +428,7 @@ def scenarios(draw) -> Scenario:
             each = (draw(st.sampled_from(["forEach", "forEachOrNull"])), x)
             for i in range(N_EACH_COLUMNS):
                 if draw(st.integers(0, 5)) == 0:
-                    path = gen.path(resource, ("string",), 2, prefix=False)
-                    col = X(f"%resource.{path.text}", path.type, path.many,
-                            lambda f, e, p=path: p.run([e.resource], e))
-                    each_columns.append(Column(f"e{i}", col, False))
+                    each_columns.append(Column(f"e{i}", resource_path(gen, resource), False))
                 else:
                     y, collection = gen.column(x.type)
                     each_columns.append(Column(f"e{i}", y, collection))
