@@ -52,6 +52,7 @@ _JSON_OPTIONS = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT, "al
                  "allowNonNumericNumbers": "false"}
 # A Java regex (Spark `rlike`): `\z`, not `$`, which also matches before a final line terminator ("p1\n").
 FHIR_ID_PATTERN = r"^[A-Za-z0-9\-\.]{1,64}\z"
+TRAILING_DATA = "trailing data after the JSON object"
 
 BRONZE_COLUMNS = ["id", "resource_type", "last_updated", "patient_id", "raw_json", "source_file",
                   "content_version", "source_line", "source_entry", "run_id", "ingested_at", "precombine_ts"]
@@ -91,7 +92,9 @@ def unpack_bundles(records: DataFrame) -> DataFrame:
     # A Bundle line with an invalid UTF-8 byte, or one the envelope cannot read (`meta` not an object: Spark
     # keeps the fields it could read), stays whole, to be quarantined for it: unpacked, its readable entries
     # would enter bronze and the rest of the line would be dropped unreported.
-    unpack = _is_unpacked_bundle(env) & env[CORRUPT].isNull() & ~_has_invalid_utf8(F.col("text"))
+    # The same for a Bundle line with more after it (a second object): only its first value would be read.
+    unpack = (_is_unpacked_bundle(env) & env[CORRUPT].isNull() & ~_has_invalid_utf8(F.col("text"))
+              & ~_has_trailing_data(F.col("text")))
     rows = parsed.select(*position, F.inline(F.when(unpack, entries).otherwise(itself)))
     return rows.withColumn("env", F.coalesce(env, _parse(F.col("text"))))
 
@@ -113,6 +116,31 @@ def _patient_id(env: Column) -> Column:
     return F.when(env["resourceType"] == "Patient", env["id"]).otherwise(F.nullif(referenced, F.lit("")))
 
 
+def _has_trailing_data(text: Column) -> Column:
+    """True when the line holds more after its first JSON value (two objects on one line, `{..}, {..}`,
+    garbage): Spark's parser reads the first value and silently ignores the rest. As the body of a JSON
+    array the line must be exactly one value: two values without a comma are invalid JSON (null here), with
+    one two elements. (No cheaper screen works: `},` and `} ` occur inside nearly every FHIR object.)"""
+    return F.coalesce(F.json_array_length(F.concat(F.lit("["), text, F.lit("]"))) != 1, F.lit(True))
+
+
+# A FHIR id or resourceType written as a JSON number or boolean reads as its text ('12345', 'true'); only
+# those texts need the typed probe below, so the probe parses almost no line.
+# ('"Infinity"' is how a number past a double's range reads.)
+_SCALAR_TEXT = r'^(true|false|-?[0-9][0-9.eE+\-]*|"-?Infinity")\z'
+_NUMBER_PROBE = T.StructType([T.StructField("resourceType", T.DoubleType()), T.StructField("id", T.DoubleType())])
+_BOOLEAN_PROBE = T.StructType([T.StructField("resourceType", T.BooleanType()), T.StructField("id", T.BooleanType())])
+
+
+def _not_a_json_string(text: Column, env: Column, element: str) -> Column:
+    """True when the resource's `element` is a JSON number or boolean, not a string: FHIR JSON primitives
+    have types, and Spark's parser would turn 12345 into a valid-looking id '12345'. (An object or array
+    reads as JSON text, which no id pattern or resource type accepts.)"""
+    typed = [F.from_json(text, probe, _JSON_OPTIONS)[element].isNotNull() for probe in (_NUMBER_PROBE,
+                                                                                          _BOOLEAN_PROBE)]
+    return F.coalesce(env[element].rlike(_SCALAR_TEXT) & (typed[0] | typed[1]), F.lit(False))
+
+
 def _has_invalid_utf8(text: Column) -> Column:
     """Spark keeps a line's raw bytes; re-encoding through a Java string replaces invalid sequences, so the
     bytes differ exactly when the input was not valid UTF-8 (a genuine U+FFFD round-trips unchanged)."""
@@ -130,10 +158,13 @@ def quarantine_reason(text: Column, env: Column, entry_without_resource: Column,
         # space, tab, CR, LF; ltrim would only drop spaces); an anchored Java regex stops at the first other char.
         .when(~(text.startswith("{") | text.rlike(r"^[ \t\r\n]*\{")), F.lit("not a JSON object"))
         .when(env.isNull() | env[CORRUPT].isNotNull(), F.lit("malformed JSON"))
+        .when(_has_trailing_data(text), F.lit(TRAILING_DATA))
         .when(resource_type.isNull() | (resource_type == ""), F.lit("missing resourceType"))
+        .when(_not_a_json_string(text, env, "resourceType"), F.lit("resourceType is not a JSON string"))
         .when(~resource_type.isin(*sorted(R4_RESOURCE_TYPES)),
               F.concat(F.lit("not an R4 resource type: "), resource_type))
         .when(env["id"].isNull() | (env["id"] == ""), F.lit("missing id"))
+        .when(_not_a_json_string(text, env, "id"), F.lit("id is not a JSON string"))
         .when(~env["id"].rlike(FHIR_ID_PATTERN), F.concat(F.lit("invalid id: "), env["id"]))
     )
 

@@ -7,8 +7,9 @@ resource, or an array of resources) whole. Listing is paginated.
 
 from __future__ import annotations
 
+import codecs
 import gzip
-import json
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ class RawObject:
     size: int
     fmt: str = ""  # ndjson | document | empty (set by sniff)
     gzip: bool = False
+    encoding: str = "utf-8"  # another only when a byte order mark says so (set by sniff)
 
     @property
     def content_version(self) -> str:
@@ -80,26 +82,75 @@ def sniff(cfg: Config, obj: RawObject) -> RawObject:
         text = _first_text(head, is_gzip)
     except UnreadableFileError as err:
         raise UnreadableFileError(f"s3://{cfg.s3.bucket}/{obj.key}: {err}") from None
-    first_line, _, rest = text.lstrip().partition(b"\n")
+    cut = len(head) >= SNIFF_BYTES or len(text) >= SNIFF_BYTES
+    encoding = bom_encoding(text)
+    if encoding != "utf-8":
+        text = text.decode(encoding, errors="replace").encode("utf-8")
+    return RawObject(obj.key, obj.etag, obj.size, text_format(text, cut), is_gzip, encoding)
+
+
+# Byte order marks of the encodings besides UTF-8 that JSON exporters write (UTF-32 first: its little-endian
+# mark begins with UTF-16's).
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+
+
+def bom_encoding(first_bytes: bytes) -> str:
+    """The encoding a byte order mark declares ("utf-16", "utf-32"), else "utf-8" (with or without its mark:
+    the JSON parser skips it)."""
+    return next((name for bom, name in _BOMS if first_bytes.startswith(bom)), "utf-8")
+
+
+def text_format(text: bytes, cut: bool) -> str:
+    """"ndjson" or "document", from a file's first bytes (`cut`: the file goes on after them)."""
+    first_line, newline, rest = text.removeprefix(codecs.BOM_UTF8).lstrip().partition(b"\n")
     first_line = first_line.strip()
     fmt = "ndjson"
-    if not _is_complete_json(first_line):
-        # A document spread over lines (a pretty-printed Bundle or array); one line that is not JSON at all
-        # stays NDJSON so that the bad line is quarantined with its number.
-        fmt = "document" if first_line.startswith((b"{", b"[")) else "ndjson"
-    elif first_line.startswith(b"[") and not rest.strip() and len(head) < SNIFF_BYTES:
+    if not newline and cut:
+        # The first line goes on past the sniffed bytes: an array on one line is a document; any other long
+        # line is NDJSON (a pretty-printed document starts with a short line, and read as one document a
+        # long NDJSON line would hide every line after it).
+        fmt = "document" if first_line.startswith(b"[") else "ndjson"
+    elif (first_line.startswith((b"{", b"[")) and not _closes_its_first_value(first_line)
+          and not _is_ndjson_line(rest.lstrip().partition(b"\n")[0])):
+        # A document spread over lines (a pretty-printed Bundle or array). A line that is not JSON at all, or
+        # a broken first line followed by NDJSON lines, stays NDJSON: each bad line is quarantined with its
+        # number and the good ones are read.
+        fmt = "document"
+    elif first_line.startswith(b"[") and not rest.strip() and not cut:
         # A whole file that is one JSON array on one line. An array line followed by more lines is NDJSON
         # with a bad first line: read as a document, the lines after the array would be lost.
         fmt = "document"
-    return RawObject(obj.key, obj.etag, obj.size, fmt, is_gzip)
+    return fmt
 
 
-def _is_complete_json(line: bytes) -> bool:
-    try:
-        json.loads(line)
-        return True
-    except ValueError:
-        return False
+def _is_ndjson_line(line: bytes) -> bool:
+    line = line.strip()
+    return line.startswith(b"{") and line.endswith(b"}") and _closes_its_first_value(line)
+
+
+def _closes_its_first_value(line: bytes) -> bool:
+    """The line's first object or array closes on the line (more may follow it: two objects on one line are
+    NDJSON with a bad line, not the start of a document). Brackets are counted outside strings, so any depth
+    is fine; whether the JSON is valid is for classification to say."""
+    depth, in_string, escaped = 0, False, False
+    for byte in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):  # { [
+            depth += 1
+        elif byte in (0x7D, 0x5D):  # } ]
+            depth -= 1
+            if depth <= 0:
+                return True
+    return False
 
 
 def _versions(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
@@ -153,9 +204,10 @@ def _named_gzip(obj: RawObject) -> bool:
     return obj.key.endswith(".gz")
 
 
-def read_misnamed(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
-    """Objects whose name and content disagree about gzip, read here by content: Hadoop picks its codec by
-    the name, so it would leave a gzip object not named *.gz compressed and fail on a plain one named *.gz."""
+def read_by_content(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+    """Objects Spark's readers would misread, read here by content: those whose name and content disagree
+    about gzip (Hadoop picks its codec by the name, so it would leave a gzip object not named *.gz compressed
+    and fail on a plain one named *.gz), and text in UTF-16 or UTF-32 (Spark reads lines as UTF-8)."""
     s3 = aws.client(cfg, "s3")
     rows = []
     for obj in objects:
@@ -166,24 +218,40 @@ def read_misnamed(spark: SparkSession, cfg: Config, objects: list[RawObject]) ->
                 data = gzip.decompress(data)
             except (OSError, EOFError, zlib.error) as err:
                 raise UnreadableFileError(f"{uri}: not a readable gzip stream: {err}") from None
-        text = data.decode("utf-8", errors="replace")
+        if obj.encoding != "utf-8":
+            data = data.decode(obj.encoding, errors="replace").encode("utf-8")
+        # Bytes, not str: an invalid UTF-8 byte must reach classification as it is (and be quarantined for
+        # it), as Spark's own text reader hands it over.
         if obj.fmt == "document":
-            rows.append((uri, obj.content_version, 1, None, None, text))
+            rows.append((uri, obj.content_version, 1, None, None, bytearray(data)))
         else:
-            rows += [(uri, obj.content_version, n, None, None, line)
-                     for n, line in enumerate(text.splitlines(), 1)]
-    return spark.createDataFrame(rows, RAW_RECORD_SCHEMA)
+            rows += [(uri, obj.content_version, n, None, None, bytearray(line))
+                     for n, line in enumerate(split_lines(data), 1)]
+    binary = T.StructType([f if f.name != "text" else T.StructField("text", T.BinaryType())
+                           for f in RAW_RECORD_SCHEMA.fields])
+    return spark.createDataFrame(rows, binary).withColumn("text", F.col("text").cast("string"))
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Lines as Hadoop's line reader (Spark's text source) splits them: at LF, CR or CR LF, nowhere else
+    (Python's splitlines would also split at U+2028 and other characters that JSON strings may hold)."""
+    lines = re.split(rb"\r\n|\r|\n", data)
+    return lines[:-1] if lines and lines[-1] == b"" else lines
+
+
+def _spark_reads(obj: RawObject) -> bool:
+    return obj.gzip == _named_gzip(obj) and obj.encoding == "utf-8"
 
 
 def read_records(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
-    by_spark = [o for o in objects if o.gzip == _named_gzip(o)]
-    misnamed = [o for o in objects if o.gzip != _named_gzip(o)]
+    by_spark = [o for o in objects if _spark_reads(o)]
+    by_content = [o for o in objects if not _spark_reads(o)]
     parts = [
         read_ndjson(spark, cfg, [o for o in by_spark if o.fmt == "ndjson"]),
         read_documents(spark, cfg, [o for o in by_spark if o.fmt == "document"]),
     ]
-    if misnamed:
-        parts.append(read_misnamed(spark, cfg, misnamed))
+    if by_content:
+        parts.append(read_by_content(spark, cfg, by_content))
     out = parts[0]
     for part in parts[1:]:
         out = out.unionByName(part)

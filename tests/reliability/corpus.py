@@ -12,6 +12,8 @@ import gzip
 import json
 from dataclasses import dataclass, field
 
+from spark_jobs.bronze.records import TRAILING_DATA as TRAILING
+
 
 @dataclass(frozen=True)
 class Case:
@@ -51,6 +53,12 @@ def _nested(depth: int) -> dict:
     return value
 
 
+def _deep_line(pid: str, levels: int) -> bytes:
+    """A Patient whose extension nests `levels` times (each level an array and an object)."""
+    return (b'{"resourceType":"Patient","id":"' + pid.encode() + b'","extension":' + b'[{"url":"n","extension":' * levels
+            + b'[{"url":"leaf"}]' + b"}]" * levels + b"}")
+
+
 def cases(max_record_bytes: int) -> list[Case]:
     p = _patient
     pair = frozenset
@@ -68,9 +76,8 @@ def cases(max_record_bytes: int) -> list[Case]:
         Case("invalid-utf8", {"latin1.ndjson": _ndjson(p("c07-ok")) + b'{"resourceType":"Patient","id":"c07-x",'
                               b'"name":[{"family":"M\xfcller"}]}\n'},
              pair({("Patient", "c07-ok")}), ("invalid UTF-8 byte sequence",)),
-        Case("utf16", {"utf16.ndjson": _ndjson(p("c08-a")).decode().encode("utf-16")},
-             quarantined=("invalid UTF-8 byte sequence", "not a JSON object"),
-             note="UTF-16's newline is 0A 00: the bytes after it (a NUL) make a second line, kept too"),
+        Case("utf16", {"utf16.ndjson": _ndjson(p("c08-a"), p("c08-b")).decode().encode("utf-16")},
+             pair({("Patient", "c08-a"), ("Patient", "c08-b")}), note="the byte order mark says UTF-16: decoded"),
         Case("50-mb-single-line", {"huge.ndjson": _ndjson(p("c09-ok")) + _line(p("c09-big", text={
             "status": "generated", "div": "x" * max(50_000_000, max_record_bytes + 10)})) + b"\n"},
              pair({("Patient", "c09-ok")}), (f"oversized record (more than {max_record_bytes} bytes)",)),
@@ -95,7 +102,7 @@ def cases(max_record_bytes: int) -> list[Case]:
         Case("lowercase-resource-type", {"lc.ndjson": _ndjson({"resourceType": "patient", "id": "c17"})},
              quarantined=("not an R4 resource type: patient",)),
         Case("numeric-id", {"n.ndjson": b'{"resourceType":"Patient","id":12345}\n'},
-             pair({("Patient", "12345")}), note="JSON number ids are read as their text; '12345' is a valid FHIR id"),
+             quarantined=("id is not a JSON string",), note="FHIR JSON primitives have types: 12345 is no id"),
         Case("empty-id", {"e.ndjson": _ndjson({"resourceType": "Patient", "id": ""})}, quarantined=("missing id",)),
         Case("invalid-id", {"i.ndjson": _ndjson({"resourceType": "Patient", "id": "has space"})},
              quarantined=("invalid id: has space",)),
@@ -130,12 +137,44 @@ def cases(max_record_bytes: int) -> list[Case]:
         Case("whitespace-around-json", {"ws.ndjson": b"   " + _line(p("c36")) + b"   \n"}, pair({("Patient", "c36")})),
         Case("empty-bundle", {"eb.json": json.dumps(_bundle() | {"id": "c37"}).encode()}, pair({("Bundle", "c37")}),
              note="a Bundle with no entries stays one Bundle record"),
+        # -- two records on one line, trailing data, primitives of the wrong type, other encodings, nesting
+        Case("two-objects-on-one-line", {"two.ndjson": _line(p("c38-a")) + _line(p("c38-b")) + b"\n"
+                                         + _ndjson(p("c38-c"))},
+             pair({("Patient", "c38-c")}), (TRAILING,),
+             note="two NDJSON files joined, the first without its final newline: the line is quarantined whole "
+                  "(both objects in its raw text), the line after it is read"),
+        Case("objects-with-a-comma-between", {"comma.ndjson": _line(p("c39-a")) + b", " + _line(p("c39-b")) + b"\n"},
+             quarantined=(TRAILING,)),
+        Case("object-then-garbage", {"garbage.ndjson": _line(p("c40-a")) + b" trailing words\n" + _ndjson(p("c40-b"))},
+             pair({("Patient", "c40-b")}), (TRAILING,)),
+        Case("bundle-then-an-object", {"bo.ndjson": _line(_bundle({"resource": p("c41-a")})) + _line(p("c41-b"))
+                                       + b"\n"},
+             quarantined=(TRAILING,), note="not unpacked: its entries would enter bronze and the object be lost"),
+        Case("two-documents-in-one-file", {"docs.json": json.dumps(p("c42-a"), indent=2).encode() + b"\n"
+                                           + json.dumps(p("c42-b"), indent=2).encode()},
+             quarantined=(TRAILING,), note="a pretty-printed file holds one document; a second makes it one bad record"),
+        Case("numeric-resource-type", {"nrt.ndjson": b'{"resourceType":7,"id":"c43"}\n'},
+             quarantined=("resourceType is not a JSON string",)),
+        Case("boolean-id", {"b.ndjson": b'{"resourceType":"Patient","id":true}\n'},
+             quarantined=("id is not a JSON string",)),
+        Case("decimal-id", {"d.ndjson": b'{"resourceType":"Patient","id":1.5}\n'},
+             quarantined=("id is not a JSON string",)),
+        Case("object-id", {"o.ndjson": b'{"resourceType":"Patient","id":{"value":"c46"}}\n'},
+             quarantined=('invalid id: {"value":"c46"}',)),
+        Case("numeric-id-string", {"ns.ndjson": b'{"resourceType":"Patient","id":"12345"}\n'},
+             pair({("Patient", "12345")}), note="a string of digits is a valid FHIR id"),
+        Case("utf16-big-endian", {"be.ndjson": b"\xfe\xff" + _ndjson(p("c48")).decode().encode("utf-16-be")},
+             pair({("Patient", "c48")})),
+        Case("utf32", {"u32.ndjson": _ndjson(p("c49")).decode().encode("utf-32")}, pair({("Patient", "c49")})),
+        Case("utf16-gzip", {"u16.ndjson.gz": gzip.compress(_ndjson(p("c50")).decode().encode("utf-16"))},
+             pair({("Patient", "c50")})),
+        Case("nesting-past-the-parser-limit", {"deep2.ndjson": _deep_line("c51", 1200) + b"\n" + _ndjson(p("c51-ok"))},
+             pair({("Patient", "c51-ok")}), ("malformed JSON",),
+             note="the JSON parser stops at 1,000 levels of nesting (FHIR needs a few dozen)"),
+        Case("multi-member-gzip", {"mm.ndjson.gz": gzip.compress(_ndjson(p("c52-a"))) + gzip.compress(_ndjson(p("c52-b")))},
+             pair({("Patient", "c52-a"), ("Patient", "c52-b")}), note="gzip files joined: both members are read"),
+        Case("null-resource-type", {"nul-rt.ndjson": b'{"resourceType":null,"id":"c53"}\n'},
+             quarantined=("missing resourceType",)),
     ]
 
 
-# Known losses: what bronze does not yet keep. Each is a strict xfail in the test, so fixing it shows.
-KNOWN_LOSSES = [
-    Case("two-objects-on-one-line", {"two.ndjson": _line(_patient("k01-a")) + _line(_patient("k01-b")) + b"\n"},
-         quarantined=("malformed JSON",),
-         note="Spark's JSON parser reads the first object and ignores what follows it on the line"),
-]

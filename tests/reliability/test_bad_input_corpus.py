@@ -13,7 +13,7 @@ from spark_jobs.bronze.job import quarantine_table, resource_table, run_bronze
 from spark_jobs.bronze.ledger import Ledger
 from spark_jobs.lake import hudi
 from tests.integration.helpers import isolated_env
-from tests.reliability.corpus import KNOWN_LOSSES, cases
+from tests.reliability.corpus import cases
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ def corpus_run(running_stack, lake_spark, tmp_path_factory):
         root = tmp_path_factory.mktemp("corpus")
         corpus = cases(cfg.bronze.max_record_bytes)
         keys: dict[str, list[str]] = {}
-        for case in [*corpus, *KNOWN_LOSSES]:
+        for case in corpus:
             folder = root / case.name
             folder.mkdir()
             for name, data in case.files.items():
@@ -35,9 +35,9 @@ def corpus_run(running_stack, lake_spark, tmp_path_factory):
         yield cfg, corpus, keys, audit
 
 
-def test_the_corpus_has_at_least_30_distinct_cases(corpus_run):
+def test_the_corpus_has_at_least_50_distinct_cases(corpus_run):
     _, corpus, _, _ = corpus_run
-    assert len({c.name for c in corpus}) == len(corpus) >= 30
+    assert len({c.name for c in corpus}) == len(corpus) >= 50
 
 
 def test_one_run_takes_every_case_without_a_crash(corpus_run):
@@ -69,14 +69,6 @@ def _reconcile(cfg, spark, cases_: list, keys: dict[str, list[str]]) -> list[str
 def test_every_record_is_in_bronze_or_quarantine_and_the_counts_reconcile(corpus_run, lake_spark):
     cfg, corpus, keys, _ = corpus_run
     problems = _reconcile(cfg, lake_spark, corpus, keys)
-    assert problems == [], "\n".join(problems)
-
-
-@pytest.mark.xfail(strict=True, reason="known loss: a second JSON object on the same line is dropped "
-                   "(Spark's parser stops after the first); see corpus.KNOWN_LOSSES")
-def test_known_losses_are_still_lost(corpus_run, lake_spark):
-    cfg, _, keys, _ = corpus_run
-    problems = _reconcile(cfg, lake_spark, KNOWN_LOSSES, keys)
     assert problems == [], "\n".join(problems)
 
 

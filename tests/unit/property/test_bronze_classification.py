@@ -6,9 +6,9 @@ invalid JSON, garbage text and bytes, whitespace, oversized records — go throu
 decides each line from its bytes with Python's strict `json` and the written rules (README "Bronze",
 docs in records.py); it calls no project code. Deliberate, documented choices it follows:
 
-- a JSON number or boolean id is read as its text (tests/reliability/corpus.py, case "numeric-id");
-- a second JSON value after the object on the same line is ignored (a known loss, a strict xfail in
-  tests/reliability/corpus.py KNOWN_LOSSES): the oracle classifies the first object;
+- an id or resourceType that is a JSON number or boolean is quarantined for it (not read as its text);
+- anything after the object on the same line but JSON whitespace (a second object, `, {..}`, text)
+  quarantines the line whole, a Bundle line included (it is not unpacked);
 - a resource whose `meta` is not an object, or whose `entry` is not an array of objects, cannot be read
   with bronze's envelope schema: it is quarantined as malformed (FHIR gives them that shape in every type);
 - a Bundle of an unpacked type is unpacked whatever its size: the size limit is per resource;
@@ -121,7 +121,13 @@ def parse_object(text: str):
         value, _end = _DECODER.raw_decode(stripped)
     except (ValueError, RecursionError):
         return MALFORMED
-    return value  # known loss: whatever follows the first object on the line is ignored
+    return value
+
+
+def has_trailing_data(text: str) -> bool:
+    """Anything but JSON whitespace after the first value (parse_object read an object)."""
+    _value, end = _DECODER.raw_decode(text.lstrip(JSON_SPACE))
+    return bool(text.lstrip(JSON_SPACE)[end:].strip(JSON_SPACE))
 
 
 def bad_shape(obj: dict) -> bool:
@@ -187,12 +193,16 @@ def classify(entry: int | None, data: bytes, text: str | None, value) -> Expecte
         return Expected(entry, "not a JSON object", raw=text)
     if value is MALFORMED or bad_shape(value):
         return Expected(entry, "malformed JSON", raw=text)
+    if has_trailing_data(text):
+        return Expected(entry, records.TRAILING_DATA, raw=text)
     rtype, rid = value.get("resourceType"), value.get("id")
     known_type = rtype if isinstance(rtype, str) else UNKNOWN
     known_id = rid if isinstance(rid, str) else UNKNOWN
     out = Expected(entry, None, id=known_id, resource_type=known_type, raw=text)
     if rtype is None or rtype == "":
         out.reason = "missing resourceType"
+    elif isinstance(rtype, bool | int | float):
+        out.reason = "resourceType is not a JSON string"
     elif not isinstance(rtype, str):
         out.reason, out.reason_is_prefix = "not an R4 resource type: ", True
     elif rtype not in R4_TYPES:
@@ -202,10 +212,8 @@ def classify(entry: int | None, data: bytes, text: str | None, value) -> Expecte
     elif isinstance(rid, str):
         if not ID_RE.fullmatch(rid):
             out.reason = f"invalid id: {rid}"
-    elif isinstance(rid, bool | int):
-        out.id = json.dumps(rid)  # documented: a number id is read as its text ('12345' is a valid id)
-        if not ID_RE.fullmatch(out.id):
-            out.reason = f"invalid id: {out.id}"
+    elif isinstance(rid, bool | int | float):
+        out.reason = "id is not a JSON string"  # FHIR JSON primitives have types: 12345 is no id
     else:
         out.reason, out.reason_is_prefix = "invalid id: ", True  # an object or array: braces are no id
     if out.reason is None:
@@ -226,7 +234,7 @@ def expect_line(line: Line) -> list[Expected] | None:
     except UnicodeDecodeError:
         return [classify(None, data, None, None)]
     value = parse_object(text)
-    if not is_unpacked_bundle(value):
+    if not is_unpacked_bundle(value) or has_trailing_data(text):  # a Bundle with more after it stays whole
         return [classify(None, data, text, value)]
     out = []
     for i, entry in enumerate(value["entry"], 1):
@@ -380,12 +388,21 @@ def bad_bytes(draw) -> Line:
     return Line(draw(st.binary(max_size=30)))
 
 
+@st.composite
+def concatenated(draw) -> Line:
+    """A line with more after its first object: a second object (two NDJSON files joined, the first without
+    its final newline; `{..}, {..}`) or other trailing text."""
+    first = draw(json_lines()).raw
+    rest = draw(st.one_of(json_lines().map(lambda line: line.raw), st.sampled_from([b"x", b"]", b"}", b"null"])))
+    return Line(first + draw(st.sampled_from([b"", b" ", b",", b", ", b"\t"])) + rest)
+
+
 non_objects = json_values.filter(lambda v: not isinstance(v, dict)).map(lambda v: Line(json.dumps(v).encode()))
 garbage = st.text(max_size=30).map(lambda s: Line(s.encode()))
 spaces = st.text(alphabet=" \t\x0b\x0c\r\u00a0\u2028\u2029\u0085\ufeff\u3000", max_size=4).map(
     lambda s: Line(s.encode()))
 big_blank = st.integers(0, 2 * MAX_BYTES).map(lambda n: Line(b" " * n))
-lines = st.one_of(json_lines(), json_lines(), json_lines(), json_lines(), documents(), invalid_json(),
+lines = st.one_of(json_lines(), json_lines(), json_lines(), json_lines(), documents(), invalid_json(), concatenated(),
                   bad_bytes(), non_objects, garbage, spaces, big_blank)
 
 

@@ -40,6 +40,18 @@ REASON_CASES = [
     ('{"resourceType": "Patient", "id": "has space"}', "invalid id: has space"),
     (json.dumps({"resourceType": "Patient", "id": "big", "text": "x" * MAX_BYTES}),
      f"oversized record (more than {MAX_BYTES} bytes)"),
+    ('{"resourceType": "Patient", "id": "a"}{"resourceType": "Patient", "id": "b"}', records.TRAILING_DATA),
+    ('{"resourceType": "Patient", "id": "a"} {"resourceType": "Patient", "id": "b"}', records.TRAILING_DATA),
+    ('{"resourceType": "Patient", "id": "a"}, {"resourceType": "Patient", "id": "b"}', records.TRAILING_DATA),
+    ('{"resourceType": "Patient", "id": "a"} trailing words', records.TRAILING_DATA),
+    ('{"resourceType": "Patient", "id": 12345}', "id is not a JSON string"),
+    ('{"resourceType": "Patient", "id": 1.5e3}', "id is not a JSON string"),
+    ('{"resourceType": "Patient", "id": true}', "id is not a JSON string"),
+    ('{"resourceType": 7, "id": "p1"}', "resourceType is not a JSON string"),
+    ('{"resourceType": "Patient", "id": ["p1"]}', 'invalid id: ["p1"]'),
+    # strings that look like the screens' patterns are fine: a numeric-looking string id, `}{` inside text
+    ('{"resourceType": "Patient", "id": "12345", "text": {"div": "a } { b }{"}}', None),
+    ('{"resourceType": "Patient", "id": "true"}  \t', None),
     ('{"resourceType": "Immunization", "id": "i1"}', None),
     ('{"resourceType": "Patient", "id": "ok", "name": [{"family": "\ufffd"}]}', None),  # a genuine U+FFFD
 ]
@@ -113,6 +125,14 @@ def test_a_bundle_the_envelope_cannot_read_is_quarantined_whole(spark):
         {"resource": {"resourceType": "Patient", "id": "p1"}}]}
     rows = [(r.source_entry, r.quarantine_reason) for r in _classify(spark, [json.dumps(bundle)]).collect()]
     assert rows == [(None, "malformed JSON")]
+
+
+def test_a_bundle_line_with_a_second_object_after_it_is_quarantined_whole(spark):
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1"}}]}
+    line = json.dumps(bundle) + json.dumps({"resourceType": "Patient", "id": "p2"})
+    rows = [(r.source_entry, r.quarantine_reason) for r in _classify(spark, [line]).collect()]
+    assert rows == [(None, records.TRAILING_DATA)]
 
 
 def test_raw_json_is_kept_verbatim(spark):
