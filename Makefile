@@ -68,7 +68,7 @@ up: bootstrap  ## start the stack and leave it running (FHIRPULSE_MODE=compose: 
 	@echo "compose stack up (config/compose.json):"
 	@echo "  AWS (LocalStack 4.14.0)   http://127.0.0.1:4566"
 	@echo "  Glue catalog (moto)       http://127.0.0.1:5000"
-	@echo "  Trino 476                 http://127.0.0.1:8080   (catalog hudi)"
+	@echo "  Trino 476                 http://127.0.0.1:8080   (catalogs hive, hudi)"
 	@echo "  Spark master UI           http://127.0.0.1:8081   (more workers: $(COMPOSE) up -d --scale spark-worker=N)"
 	@echo "  uploads to s3://fhirpulse-compose-lake/raw/fhir/ start the workflow; make pipeline runs it now"
 

@@ -89,5 +89,5 @@ def trino_etc(
         console.print(f"[red]--role must be coordinator or worker, not {role!r}[/red]")
         raise typer.Exit(2)
     files = render_trino_etc(cfg, role, catalog_dir=out / "catalog")
-    write_trino_etc(files, out, cfg.trino.catalog)
+    write_trino_etc(files, out, cfg.trino)
     console.print(f"{len(files)} files in {out}")

@@ -66,7 +66,7 @@ def _athena(cfg: Config) -> Engine:
 
 def engine_for(cfg: Config) -> Engine:
     if cfg.trino.url:
-        return _trino(cfg.trino.url, cfg.trino.catalog)
+        return _trino(cfg.trino.url, cfg.trino.query_catalog)
     if cfg.is_emulated:
         from fhirpulse.stack.state import load_state
 
@@ -74,7 +74,7 @@ def engine_for(cfg: Config) -> Engine:
         if state is None or not state.trino_url:
             raise ConfigError("no SQL engine: the embedded stack is not running (`fhirpulse stack up`), and "
                               "trino.url is not set in the config")
-        return _trino(state.trino_url, cfg.trino.catalog)
+        return _trino(state.trino_url, cfg.trino.query_catalog)
     if cfg.athena is not None:
         return _athena(cfg)
     raise ConfigError("no SQL engine for this environment: set trino.url, or an `athena` section for AWS")

@@ -122,7 +122,7 @@ def _trino_etc(cfg: Config, workdir: Path, port: int, home: Path) -> Path:
     data.mkdir(parents=True, exist_ok=True)
     files = render_trino_etc(cfg, "embedded", port=port, plugin_dir=home / "plugin", catalog_dir=etc / "catalog",
                              data_dir=data)
-    return write_trino_etc(files, etc, cfg.trino.catalog)
+    return write_trino_etc(files, etc, cfg.trino)
 
 
 def _properties(path: Path) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fhirpulse.core.config import REPO_ROOT, Config
+from fhirpulse.core.config.model import TrinoConfig
 from fhirpulse.core.templates import fill
 
 TRINO_DIR = REPO_ROOT / "trino"
@@ -39,27 +40,28 @@ def _values(cfg: Config, role: str, port: int, plugin_dir: Path, catalog_dir: Pa
 
 def render_trino_etc(cfg: Config, role: str, port: int = COMPOSE_PORT, plugin_dir: Path = IMAGE_PLUGIN_DIR,
                      catalog_dir: Path | None = None, data_dir: Path = IMAGE_DATA_DIR) -> dict[str, str]:
-    """{'etc/<file>' or 'catalog/<file>': text}: every template filled for `role`. Catalog files are copied
-    as they are (Trino resolves their ${ENV:…} itself)."""
+    """{'etc/<file>' or 'catalog/<file>': text}: every template filled for `role`. Catalog files get only the
+    Hudi catalog's name (Trino resolves their ${ENV:…} itself)."""
     values = _values(cfg, role, port, plugin_dir, catalog_dir or Path("/etc/trino/catalog"), data_dir)
     files = {}
     for template in sorted((TRINO_DIR / "etc").iterdir()):
         if template.is_file():
             files[f"etc/{template.name}"] = fill(template.read_text(), values, str(template))
     for template in sorted((TRINO_DIR / "catalog").glob("*.properties")):
-        files[f"catalog/{template.name}"] = template.read_text()
+        files[f"catalog/{template.name}"] = fill(template.read_text(), {"hudi_catalog": cfg.trino.catalog},
+                                                 str(template))
     return files
 
 
-def write_trino_etc(files: dict[str, str], etc: Path, catalog_name: str) -> Path:
+def write_trino_etc(files: dict[str, str], etc: Path, trino: TrinoConfig) -> Path:
     """Lay the rendered files out as Trino reads them: etc/* at the top, catalog/<catalog>.properties below
-    (the Hudi catalog takes the config's catalog name)."""
+    (the Hudi and Hive catalogs take the config's names for them)."""
+    names = {"hudi.properties": f"{trino.catalog}.properties", "hive.properties": f"{trino.query_catalog}.properties"}
     (etc / "catalog").mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         folder, _, file = name.partition("/")
         if folder == "catalog":
-            file = f"{catalog_name}.properties" if file == "hudi.properties" else file
-            (etc / "catalog" / file).write_text(text)
+            (etc / "catalog" / names.get(file, file)).write_text(text)
         else:
             (etc / file).write_text(text)
     return etc

@@ -313,9 +313,14 @@ def completed_commits(spark, cfg: Config, table: HudiTable) -> list[str]:
     return _timeline(spark, table.path(cfg), "*.commit")
 
 
-def operation_for(spark, cfg: Config, table: HudiTable, new_keys: bool = False) -> str:
+def write_operation(table_has_data: bool, new_keys: bool = False) -> str:
     """bulk_insert for a first load (fast, no index lookup); once the table has data, insert when the caller
     knows no stored row has the keys it writes (`new_keys`: no index lookup either), else upsert."""
-    if not completed_commits(spark, cfg, table):
+    if not table_has_data:
         return "bulk_insert"
     return "insert" if new_keys else "upsert"
+
+
+def operation_for(spark, cfg: Config, table: HudiTable, new_keys: bool = False) -> str:
+    """`write_operation` for the table as it is now."""
+    return write_operation(bool(completed_commits(spark, cfg, table)), new_keys)

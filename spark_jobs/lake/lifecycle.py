@@ -6,7 +6,8 @@
         run.audit.rows_out = n
         run.finish("NOTHING_NEW")              # optional; a block that ends normally is SUCCEEDED
 
-The audit row lands in the layer's own audit table when the block ends, whatever the outcome. An exception
+The audit row lands in the layer's own audit table when the block ends, whatever the outcome (one S3 object:
+a run that never touched Spark does not start it for its audit row). An exception
 in the block is recorded as FAILED with its message and re-raised as `JobError`, naming the run.
 
 One run per layer at a time: the run holds its layer's lease (an item in the ledger table, renewed by a
@@ -55,7 +56,6 @@ class JobRun:
         self.cfg = cfg
         self.layer = layer
         self.audit = AuditRecord(run_id or new_run_id(layer), layer)
-        self._minted_id = run_id is None  # a fresh id: its audit row cannot exist yet
         self._session = session
         self._spark: SparkSession | None = None
         self._status = SUCCEEDED
@@ -127,7 +127,7 @@ class JobRun:
     def _close(self, exc_type, exc, tb) -> bool:
         if exc is None:
             self.crash_point("before_audit")
-            write_audit(self.spark, self.cfg, self.audit.finish(self._status), self._minted_id)
+            write_audit(self.cfg, self.audit.finish(self._status))
             return False
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: no audit row, just stop
             return False
@@ -136,7 +136,7 @@ class JobRun:
         self.event("failed", logging.ERROR, error=message,
                    traceback="".join(traceback.format_exception(exc_type, exc, tb)))
         try:
-            write_audit(self.spark, self.cfg, self.audit, self._minted_id)
+            write_audit(self.cfg, self.audit)
         except Exception as audit_err:  # noqa: BLE001 - the job's own error is what must reach the caller
             self.event("audit_failed", logging.ERROR, error=f"{type(audit_err).__name__}: {audit_err}")
         raise JobError(f"{self.layer} run {self.run_id} failed: {message}") from exc

@@ -57,7 +57,7 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     if not hudi.completed_commits(spark, cfg, table):
         written = rows.count()
         if written:
-            hudi.write(rows, cfg, table, "bulk_insert", metadata, keys_unique=keys_unique)
+            hudi.write(rows, cfg, table, hudi.write_operation(table_has_data=False), metadata, keys_unique=keys_unique)
         return written, 0
     # Only what the comparison needs: keys, the slice column and the hash (the table's other columns are
     # never read, and a delete needs only the keys).
@@ -79,7 +79,7 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     deleted = stale.count()
     if written:
         new_keys_only = stored_keys == 0 and (keys_in_scope or scope is None)
-        hudi.write(changed.drop(_STORED_HASH), cfg, table, "insert" if new_keys_only else "upsert", metadata,
+        hudi.write(changed.drop(_STORED_HASH), cfg, table, hudi.write_operation(True, new_keys_only), metadata,
                    keys_unique=True)  # deduped just above
     if deleted:
         crash_point(f"{table.layer}_after_upsert")  # the upsert committed, the delete of stale rows not yet

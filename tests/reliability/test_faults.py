@@ -26,7 +26,7 @@ from spark_jobs.bronze.job import resource_table
 from spark_jobs.bronze.ledger import COMMITTED, Ledger
 from spark_jobs.gold.job import latest_silver_instants
 from spark_jobs.lake import hudi
-from spark_jobs.lake.audit import audit_table
+from spark_jobs.lake.audit import read_audit
 from spark_jobs.lake.checkpoints import read_checkpoint
 from spark_jobs.lake.faults import POINTS
 from spark_jobs.lake.lifecycle import layer_lease
@@ -100,7 +100,7 @@ def test_killed_at_every_point_then_recovered_equals_a_clean_run(layer, faulty_e
     content = lake_content(lake_spark, cfg)
     mine = {key: rows for key, rows in content.items() if key[0] == layer}
     assert mine == {key: rows for key, rows in clean_lake.items() if key[0] == layer}
-    stored = {r.run_id: r for r in hudi.read(lake_spark, cfg, audit_table(cfg, layer)).collect()}
+    stored = {r.run_id: r for r in read_audit(lake_spark, cfg, layer).collect()}
     assert not set(dead_runs) & set(stored), "a killed run wrote an audit row"
     assert json.loads(stored[audit.run_id].details)["recovered"]["dead_run"] == dead_runs[-1]
     _check_ledger_and_checkpoints(lake_spark, cfg, layer, batch_two, {audit.run_id, *dead_runs})

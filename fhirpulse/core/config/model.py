@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from fhirpulse.core import terminology
 from fhirpulse.core.config.fields import GlueName, ResourceName, S3Bucket, S3Prefix, Strict
@@ -173,13 +173,22 @@ class SparkConfig(Strict):
 
 
 class TrinoConfig(Strict):
-    catalog: GlueName = "hudi"
+    catalog: GlueName = Field(default="hudi", description="The Hudi connector's catalog: the lake's Hudi tables.")
+    query_catalog: GlueName = Field(
+        default="hive", description="The catalog the analyst SQL runs in: the Hive connector on the same Glue "
+        "catalog, which reads the plain audit tables and hands Hudi tables to `catalog`.")
     url: str | None = Field(default=None, description="null in embedded mode: the stack starts Trino.")
     heap: str = Field(default="3G", pattern=r"^\d+[MG]$")
     query_max_memory: str = Field(default="1GB", pattern=r"^\d+(MB|GB)$")
     processors: int = Field(default=2, ge=1, le=512, description="Cores Trino's JVM may use "
                             "(-XX:ActiveProcessorCount); the embedded stack shares them with Spark.")
     task_concurrency: int = Field(default=2, ge=1, le=256, description="task.concurrency (a power of two).")
+
+    @model_validator(mode="after")
+    def _two_catalogs(self) -> TrinoConfig:
+        if self.query_catalog == self.catalog:
+            raise ValueError("query_catalog must differ from catalog (one is the Hive connector, one Hudi's)")
+        return self
 
     @field_validator("task_concurrency")
     @classmethod

@@ -243,7 +243,7 @@ def test_patient_view_definition_runs_over_the_bronze_patient_table(cfg, lake_sp
 
 def test_an_unreadable_file_fails_the_run_naming_it(cfg, lake_spark, tmp_path):
     from fhirpulse.core import aws
-    from spark_jobs.lake.audit import audit_table
+    from spark_jobs.lake.audit import read_audit
     from spark_jobs.lake.lifecycle import JobError
 
     broken = tmp_path / "broken.ndjson.gz"
@@ -254,7 +254,7 @@ def test_an_unreadable_file_fails_the_run_naming_it(cfg, lake_spark, tmp_path):
             run_bronze(cfg, _session(lake_spark))
         item = _ledger_by_key(cfg)[key]
         assert item["status"] == "FAILED" and "not a readable gzip stream" in item["error"]
-        audit = hudi.read(lake_spark, cfg, audit_table(cfg, "bronze")).where("status = 'FAILED'").collect()
+        audit = read_audit(lake_spark, cfg, "bronze").where("status = 'FAILED'").collect()
         assert any(key in (row.error or "") for row in audit)
     finally:  # later tests ingest everything under the raw prefix
         aws.client(cfg, "s3").delete_object(Bucket=cfg.s3.bucket, Key=key)

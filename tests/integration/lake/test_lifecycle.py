@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from spark_jobs.lake import hudi
-from spark_jobs.lake.audit import audit_table
+from fhirpulse.core import aws
+from spark_jobs.lake.audit import read_audit
 from spark_jobs.lake.lifecycle import FAILED, NOTHING_NEW, SUCCEEDED, JobError, JobRun
-from tests.integration.helpers import commit_operation
 
 pytestmark = pytest.mark.integration
 
 
 def _audit_rows(spark, cfg, layer: str) -> dict[str, tuple]:
-    rows = hudi.read(spark, cfg, audit_table(cfg, layer)).collect()
+    rows = read_audit(spark, cfg, layer).collect()
     return {r.run_id: (r.layer, r.status, r.rows_out, r.error) for r in rows}
 
 
@@ -38,21 +37,29 @@ def test_runs_that_end_normally_are_succeeded_or_what_they_said(cfg, lake_spark)
 
 
 def test_a_run_id_given_twice_keeps_one_audit_row_the_last(cfg, lake_spark):
-    """A run id from outside (Glue's JOB_RUN_ID, a retried workflow job) may come back: its row is upserted.
-    One the run minted is unique: inserted (no index lookup), and still one row per run."""
-    table = audit_table(cfg, "gold")
+    """A run id from outside (Glue's JOB_RUN_ID, a retried workflow job) may come back: its row is replaced.
+    One the run minted is unique."""
 
-    def run(rows_out: int, run_id: str | None = None) -> tuple[str, str]:
+    def run(rows_out: int, run_id: str | None = None) -> str:
         with JobRun(cfg, "gold", lambda: lake_spark, run_id) as job:
             job.audit.rows_out = rows_out
-        last = hudi.completed_commits(lake_spark, cfg, table)[-1]
-        return job.run_id, commit_operation(cfg, table.layer, table.name, last)
+        return job.run_id
 
-    run(0)  # the audit table exists from here on (its first write is a bulk insert)
-    minted, minted_operation = run(1)
-    assert minted_operation == "INSERT"
-    assert run(2, "jr-given-twice") == ("jr-given-twice", "UPSERT")
-    assert run(5, "jr-given-twice") == ("jr-given-twice", "UPSERT")
-    rows = hudi.read(lake_spark, cfg, audit_table(cfg, "gold")).select("run_id", "rows_out").collect()
+    minted = run(1)
+    assert run(2, "jr-given-twice") == "jr-given-twice"
+    assert run(5, "jr-given-twice") == "jr-given-twice"
+    rows = read_audit(lake_spark, cfg, "gold").select("run_id", "rows_out").collect()
     counts = {run_id: [r.rows_out for r in rows if r.run_id == run_id] for run_id in (minted, "jr-given-twice")}
     assert counts == {minted: [1], "jr-given-twice": [5]}
+
+
+def test_a_run_that_needs_no_spark_starts_none_and_its_audit_table_is_registered_as_json(cfg):
+    def no_spark():
+        raise AssertionError("the run started Spark")
+
+    with JobRun(cfg, "bronze", no_spark) as idle:
+        idle.finish(NOTHING_NEW)
+    entry = aws.client(cfg, "glue").get_table(DatabaseName=cfg.glue.database("bronze"),
+                                              Name=cfg.bronze.audit_table)["Table"]
+    assert entry["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.apache.hive.hcatalog.data.JsonSerDe"
+    assert [c["Name"] for c in entry["StorageDescriptor"]["Columns"]][:3] == ["run_id", "layer", "status"]
