@@ -63,6 +63,8 @@ BENCHES = (
     Bench("scale", "scale_bench.py", (), ("--quick",), about="scale curve 10k/100k/1M: time, resources/s, peak RSS"),
     Bench("overhead", "overhead_bench.py", (), ("--quick",),
           about="nothing-new pipeline vs bare Spark start; make demo end to end"),
+    Bench("local_loop", "local_loop_bench.py", (), ("--quick",),
+          about="issue 27 targets 1-3: first load and nothing new vs a bare Spark start; batch 2 vs batch 1"),
     Bench("query", "query_bench.py", ("--patients", "6500"), ("--patients", "60", "--runs", "2"), population=True,
           about="analyst query latency on Trino"),
     Bench("cluster", "cluster_bench.py", ("--patients", "1000", "--workers", "2"), ("--patients", "60"),
