@@ -90,9 +90,9 @@ def main() -> None:
             returned = time.time()
         phases = bronze_phases(events, called, returned, audit.ended_at.timestamp())
         data_tables = [hudi.HudiTable("bronze", name, ["id"], "precombine_ts") for name in audit.tables]
-        commits_before = sum(len(hudi.completed_commits(spark, cfg, t)) for t in data_tables)
+        commits_before = sum(len(hudi.completed_commits(cfg, t)) for t in data_tables)
         noop, noop_audit = timed(lambda: run_bronze(cfg, lambda: spark))
-        new_data_commits = sum(len(hudi.completed_commits(spark, cfg, t)) for t in data_tables) - commits_before
+        new_data_commits = sum(len(hudi.completed_commits(cfg, t)) for t in data_tables) - commits_before
         spark.stop()
         result = {
             "patients": args.patients, "resources": resources, "raw_mb": round(raw_bytes / 1e6, 1),

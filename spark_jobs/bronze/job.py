@@ -113,7 +113,7 @@ def _write_tables(run: JobRun, numbered: DataFrame, resource_types: list[str],
         hudi.write(rows, cfg, table, operations[table.name], {"run_id": run.run_id},
                    keys_unique=(operations[table.name] == "bulk_insert" and resource_type is not None
                                 and resource_type not in repeated))
-        instant = hudi.completed_commits(spark, cfg, table)[-1]
+        instant = hudi.completed_commits(cfg, table)[-1]
         run.event("table_committed", table=table.name, instant=instant)
         run.first_crash_point("after_first_table")
         return table.name, instant

@@ -51,11 +51,11 @@ def kpi_table(cfg: Config) -> hudi.HudiTable:
     return hudi.HudiTable(LAYER, cfg.gold.kpi_table, record_key=KPI_KEYS, precombine="_computed_at")
 
 
-def latest_silver_instants(spark: SparkSession, cfg: Config) -> dict[str, str]:
+def latest_silver_instants(cfg: Config) -> dict[str, str]:
     """The newest completed commit of each silver table gold reads (those that exist)."""
     out = {}
     for name in SOURCES:
-        commits = hudi.completed_commits(spark, cfg, silver_table(name))
+        commits = hudi.completed_commits(cfg, silver_table(name))
         if commits:
             out[name] = commits[-1]
     return out
@@ -103,7 +103,7 @@ def _all_stays(run: JobRun, facts: DataFrame, touched: DataFrame | None) -> Data
     what the stays table holds after the write, known before it, so the KPI table need not wait for it.
     A stored stay is kept unless its patient is touched or `facts` has its key (its patient changed)."""
     table = stays_table(run.cfg)
-    if touched is None or not hudi.completed_commits(run.spark, run.cfg, table):
+    if touched is None or not hudi.completed_commits(run.cfg, table):
         return facts
     kept = (hudi.read(run.spark, run.cfg, table).join(touched, "patient_id", "left_anti")
             .join(facts.select("encounter_id"), "encounter_id", "left_anti"))
@@ -111,11 +111,12 @@ def _all_stays(run: JobRun, facts: DataFrame, touched: DataFrame | None) -> Data
 
 
 def refresh(run: JobRun, full: bool) -> dict | None:
-    spark, cfg = run.spark, run.cfg
-    instants = latest_silver_instants(spark, cfg)
+    cfg = run.cfg
+    instants = latest_silver_instants(cfg)
     checkpoint = {} if full else read_checkpoint(cfg, LAYER, cfg.gold.stays_table)
     if "encounter" not in instants or checkpoint.get("silver") == instants:
-        return None
+        return None  # decided without Spark: a run with nothing to do starts none
+    spark = run.spark
     encounters = _snapshot(spark, cfg, "encounter", instants)
     period_end = measurement_end(inpatient_stays(encounters), cfg.gold)
     since = checkpoint.get("silver", {})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Sequence
 from contextlib import suppress
@@ -251,15 +252,6 @@ def delete_rows(rows: DataFrame, cfg: Config, table: HudiTable, commit_metadata:
     write(rows.drop(*HOODIE_META_COLUMNS), cfg, table, "delete", commit_metadata)
 
 
-def _timeline(spark, path: str, pattern: str) -> list[str]:
-    """Completed instants of a table (file names under .hoodie matching `pattern`), oldest first."""
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(f"{path}/.hoodie/{pattern}")
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    statuses = fs.globStatus(hadoop_path) or []
-    return sorted(status.getPath().getName().split(".")[0] for status in statuses)
-
-
 def _glob(spark, pattern: str) -> list[str]:
     jvm = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(pattern)
@@ -308,9 +300,17 @@ def rollback_failed_writes(spark, path: str) -> list[str]:
     return pending
 
 
-def completed_commits(spark, cfg: Config, table: HudiTable) -> list[str]:
-    """Instant times of the table's completed COW commits (empty when the table does not exist yet)."""
-    return _timeline(spark, table.path(cfg), "*.commit")
+def completed_commits(cfg: Config, table: HudiTable) -> list[str]:
+    """Instant times of the table's completed COW commits, oldest first (empty when the table does not exist
+    yet). Listed through the S3 API, not Spark: deciding that there is nothing to do needs no JVM."""
+    bucket, _, path = table.path(cfg).removeprefix("s3://").partition("/")
+    pages = aws.client(cfg, "s3").get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{path}/.hoodie/", Delimiter="/")
+    names = (item["Key"].rsplit("/", 1)[-1] for page in pages for item in page.get("Contents", []))
+    return sorted(name.removesuffix(".commit") for name in names if _COMPLETED_COMMIT.fullmatch(name))
+
+
+_COMPLETED_COMMIT = re.compile(r"[0-9]+\.commit")
 
 
 def write_operation(table_has_data: bool, new_keys: bool = False) -> str:
@@ -323,4 +323,4 @@ def write_operation(table_has_data: bool, new_keys: bool = False) -> str:
 
 def operation_for(spark, cfg: Config, table: HudiTable, new_keys: bool = False) -> str:
     """`write_operation` for the table as it is now."""
-    return write_operation(bool(completed_commits(spark, cfg, table)), new_keys)
+    return write_operation(bool(completed_commits(cfg, table)), new_keys)

@@ -54,7 +54,7 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     skips Hudi's index lookup (always true without a scope: the slice is the whole table)."""
     spark = rows.sparkSession
     keys = list(table.record_key)
-    if not hudi.completed_commits(spark, cfg, table):
+    if not hudi.completed_commits(cfg, table):
         written = rows.count()
         if written:
             hudi.write(rows, cfg, table, hudi.write_operation(table_has_data=False), metadata, keys_unique=keys_unique)

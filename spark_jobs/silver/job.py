@@ -132,7 +132,7 @@ def known_patients(run: JobRun, views: list[SilverView], compiled: dict[str, Com
     if view is None:
         return None
     source = resource_table(view.resource)
-    commits = hudi.completed_commits(run.spark, run.cfg, source)
+    commits = hudi.completed_commits(run.cfg, source)
     if not commits:
         return None
     snapshot = hudi.read_changes(run.spark, run.cfg, source, None, commits[-1]).select("resource_type", "raw_json")
@@ -157,7 +157,7 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     `patient_ids`: the known patients, for the `unknown_patient` flag (none checked when None)."""
     spark, cfg = run.spark, run.cfg
     source = resource_table(view.resource)
-    commits = hudi.completed_commits(spark, cfg, source)
+    commits = hudi.completed_commits(cfg, source)
     since = None if full else read_checkpoint(cfg, LAYER, view.name).get("bronze")
     if not commits or since == commits[-1]:
         return None

@@ -47,10 +47,8 @@ def _bronze_counts(spark, cfg, prefix: str) -> dict[str, tuple[int, int]]:
 
 
 def hudi_tables(spark, cfg) -> list[str]:
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(cfg.s3.table_uri("bronze", ""))
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    return sorted(s.getPath().getName() for s in fs.listStatus(path) if s.isDirectory())
+    """Names of bronze's Hudi tables (the audit table beside them is plain JSON)."""
+    return [path.rsplit("/", 1)[-1] for path in hudi.layer_table_paths(spark, cfg, "bronze")]
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +105,12 @@ def test_trino_reads_the_bronze_tables(cfg, synthea_run, trino_cursor_factory, s
 
 def test_rerun_on_the_same_files_changes_nothing(cfg, lake_spark, synthea_run):
     tables = [resource_table("Patient"), resource_table("Encounter"), quarantine_table(cfg)]
-    timelines = [hudi.completed_commits(lake_spark, cfg, t) for t in tables]
+    timelines = [hudi.completed_commits(cfg, t) for t in tables]
     ledger_before = Ledger(cfg).items()
     counts_before = _bronze_counts(lake_spark, cfg, f"{cfg.s3.raw_prefix}/")
     audit = run_bronze(cfg, _session(lake_spark))
     assert audit.status == "NOTHING_NEW" and audit.files == 0
-    assert [hudi.completed_commits(lake_spark, cfg, t) for t in tables] == timelines
+    assert [hudi.completed_commits(cfg, t) for t in tables] == timelines
     assert Ledger(cfg).items() == ledger_before
     assert _bronze_counts(lake_spark, cfg, f"{cfg.s3.raw_prefix}/") == counts_before
 

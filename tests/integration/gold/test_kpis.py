@@ -155,10 +155,10 @@ def test_an_updated_resource_with_fewer_repeats_leaves_no_stale_silver_row(secon
 
 def test_a_run_with_nothing_new_writes_no_data_commit(second_load, lake_spark):
     cfg, _, _ = second_load
-    before = {t.name: hudi.completed_commits(lake_spark, cfg, t) for t in _data_tables(cfg)}
+    before = {t.name: hudi.completed_commits(cfg, t) for t in _data_tables(cfg)}
     audits = _pipeline(cfg, lake_spark)
     assert {name: audit.status for name, audit in audits.items()} == dict.fromkeys(audits, "NOTHING_NEW")
-    assert {t.name: hudi.completed_commits(lake_spark, cfg, t) for t in _data_tables(cfg)} == before
+    assert {t.name: hudi.completed_commits(cfg, t) for t in _data_tables(cfg)} == before
 
 
 def test_full_rebuild_gives_the_same_tables(second_load, lake_spark):

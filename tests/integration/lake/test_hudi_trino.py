@@ -59,7 +59,7 @@ def test_catalog_sync_runs_only_when_the_catalog_entry_would_change(cfg, lake_sp
     hudi.write(wider, cfg, table, "upsert")
     second_sync, columns = synced()
     assert second_sync > first_sync and columns[-4:] == ["id", "version", "value", "note"]
-    assert len(hudi.completed_commits(lake_spark, cfg, table)) == 3
+    assert len(hudi.completed_commits(cfg, table)) == 3
 
 
 def test_a_catalog_entry_missing_a_column_is_repaired_by_hudis_sync_tool(cfg, lake_spark):

@@ -205,8 +205,12 @@ def test_a_second_runner_is_refused_and_a_killed_runner_s_lock_is_taken_over(
     assert all(isinstance(j["seconds"], float) for j in listed[0]["jobs"])
 
 
-def test_a_job_started_by_hand_holds_the_same_lock_and_a_second_one_exits_with_one_line(env):
+def test_a_job_started_by_hand_holds_the_same_lock_and_a_second_one_exits_with_one_line(env, tmp_path):
     lock = WorkflowLock(env, owner="observer")
+    # A file to ingest, so that the first run works for a while (with nothing new it needs no Spark and may
+    # be done before the second starts).
+    (tmp_path / "one.ndjson").write_text('{"resourceType":"Patient","id":"by-hand","gender":"unknown"}\n')
+    upload_tree(env, tmp_path / "one.ndjson", "by-hand")
     first = _cli("run", "bronze")
     deadline = time.monotonic() + 60
     while (holder := lock.holder()) is None and time.monotonic() < deadline:
