@@ -145,14 +145,15 @@ def _ingest(run: JobRun, ledger: Ledger, todo: list[sources.RawObject]) -> None:
         # Claim before sniffing, so that an unreadable file ends FAILED in the ledger with its error.
         claimed = [o for o in todo if ledger.claim(o, run.run_id)]
         run.audit.files = len(claimed)
+        run.event("claimed", files=len(claimed))
         run.crash_point("after_claim")
         claimed = _sniff_all(run.cfg, claimed)
         read_started = time.monotonic()
         classified, numbered = _classify(run, [o for o in claimed if o.fmt != "empty"])
         per_file, rows_per_type = _file_counts(numbered)
         resource_types = [t for t, _ in rows_per_type.most_common()]  # largest first: best overlap
-        run.event("classified", files=len(per_file), types=resource_types,
-                  seconds=round(time.monotonic() - read_started, 1))
+        run.event("classified", files=len(per_file), records=sum(o.records for o, _ in per_file.values()),
+                  types=resource_types, seconds=round(time.monotonic() - read_started, 1))
         any_quarantined = any(outcome.quarantined for outcome, _ in per_file.values())
         run.crash_point("before_write")
         commits = _write_tables(run, numbered, resource_types, any_quarantined)
