@@ -44,18 +44,32 @@ def log_dir() -> Path:
     return state_dir() / "logs"
 
 
-def _default_session(cfg: Config):
+def _default_session(cfg: Config, input_bytes: Callable[[], int | None]):
     from fhirpulse import deps
     from spark_jobs.lake.session import build_session
 
-    return cache(lambda: build_session(cfg, f"{cfg.workflow.name}", deps.local_runtime(cluster=cfg.spark.is_cluster)))
+    return cache(lambda: build_session(cfg, f"{cfg.workflow.name}", deps.local_runtime(cluster=cfg.spark.is_cluster),
+                                       input_bytes()))
+
+
+def run_input_bytes(cfg: Config, full: bool) -> int | None:
+    """What a workflow run will read, for the session's JIT choice: the raw bytes bronze has still to ingest,
+    plus the whole bronze lake when silver and gold rebuild from it (--full). None when it cannot be told."""
+    from spark_jobs.bronze.job import new_raw_bytes
+    from spark_jobs.lake.hudi import layer_bytes
+
+    try:
+        return new_raw_bytes(cfg) + (layer_bytes(cfg, "bronze") if full else 0)
+    except Exception:  # noqa: BLE001 - only a tuning hint: without it the JVM keeps its default JIT
+        return None
 
 
 class Runner:
     def __init__(self, cfg: Config, pipeline: Pipeline, session: Callable | None = None,
                  on_change: OnChange | None = None):
         self.cfg, self.pipeline = cfg, pipeline
-        self.session = session or _default_session(cfg)
+        self._full = False  # the current run's --full: the session, started by its first job, sizes for it
+        self.session = session or _default_session(cfg, lambda: run_input_bytes(cfg, self._full))
         self.store = RunStore(cfg)
         self.on_change = on_change or (lambda run: None)
 
@@ -111,6 +125,7 @@ class Runner:
 
     def run(self, trigger: str = "manual", wait_seconds: float = 0, full: bool = False) -> WorkflowRun:
         """One workflow run. Raises LockHeld when another run holds the lock past `wait_seconds`."""
+        self._full = full
         run_id = new_run_id("wr")
         lock = WorkflowLock(self.cfg, owner=run_id)
         previous = lock.acquire(wait_seconds)

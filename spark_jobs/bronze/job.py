@@ -58,6 +58,12 @@ def _new_objects(cfg: Config, ledger: Ledger) -> tuple[list[sources.RawObject], 
     return [o for o in listed if (o.key, o.content_version) not in done], len(listed)
 
 
+def new_raw_bytes(cfg: Config) -> int:
+    """Bytes of the raw objects not yet COMMITTED: what the next bronze run reads."""
+    todo, _ = _new_objects(cfg, Ledger(cfg))
+    return sum(o.size for o in todo)
+
+
 def _sniff_all(cfg: Config, objects: list[sources.RawObject]) -> list[sources.RawObject]:
     with ThreadPoolExecutor(max_workers=8) as pool:  # one ranged GET each; I/O bound
         return list(pool.map(lambda o: sources.sniff(cfg, o), objects))

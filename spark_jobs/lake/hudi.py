@@ -266,6 +266,13 @@ def layer_table_paths(spark, cfg: Config, layer: str) -> list[str]:
             if _glob(spark, f"{base}/{name}/.hoodie/hoodie.properties")]
 
 
+def layer_bytes(cfg: Config, layer: str) -> int:
+    """Bytes stored under the layer's prefix (every table's files and timeline)."""
+    pages = aws.client(cfg, "s3").get_paginator("list_objects_v2").paginate(
+        Bucket=cfg.s3.bucket, Prefix=f"{cfg.s3.lake_prefix}/{layer}/")
+    return sum(item["Size"] for page in pages for item in page.get("Contents", []))
+
+
 def pending_instants(spark, path: str) -> list[str]:
     """Instants of the table at `path` that were requested or started but never completed: what a writer
     killed mid-commit leaves behind (a rollback removes them and their files)."""

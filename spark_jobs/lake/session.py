@@ -41,7 +41,6 @@ _LOCAL_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
-    "spark.driver.extraJavaOptions": _DRIVER_JAVA_OPTIONS,
     "spark.sql.adaptive.enabled": "true",
 }
 
@@ -110,7 +109,20 @@ def _cluster_conf(spark: SparkConfig, runtime: LocalRuntime | None) -> dict[str,
     return conf
 
 
-def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None) -> SparkSession.Builder:
+# C1 only: the JIT's second tier (C2) spends the first minute of a JVM compiling on the same 2 cores the job
+# needs; a small run ends before C2's code pays back, a big one needs it.
+QUICK_JIT_OPTION = "-XX:TieredStopAtLevel=1"
+
+
+def quick_jit(spark: SparkConfig, input_bytes: int | None) -> bool:
+    """Whether the local driver JVM compiles with C1 only (`spark.jit`; 'auto' needs the run's input size)."""
+    if spark.jit != "auto":
+        return spark.jit == "quick"
+    return input_bytes is not None and input_bytes < spark.quick_jit_max_mb * 1024 * 1024
+
+
+def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None,
+                   input_bytes: int | None = None) -> SparkSession.Builder:
     if runtime is not None and runtime.java_home is not None:
         os.environ["JAVA_HOME"] = str(runtime.java_home)  # chosen explicitly, never the PATH's java
     loopback = spark.driver_host == "127.0.0.1"
@@ -122,6 +134,8 @@ def _local_builder(spark: SparkConfig, app_name: str, runtime: LocalRuntime | No
         "spark.driver.host": spark.driver_host,
         "spark.driver.bindAddress": "127.0.0.1" if loopback else "0.0.0.0",
         "spark.driver.memory": spark.driver_memory,
+        "spark.driver.extraJavaOptions": " ".join(
+            [_DRIVER_JAVA_OPTIONS] + ([QUICK_JIT_OPTION] if quick_jit(spark, input_bytes) else [])),
         "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
         "spark.default.parallelism": str(spark.shuffle_partitions),
     }
@@ -172,8 +186,10 @@ def plain_session(spark: SparkConfig, app_name: str, runtime: LocalRuntime | Non
     return _get_or_create(_local_builder(spark, app_name, runtime))
 
 
-def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = None) -> SparkSession:
-    """The lakehouse session: Hudi + S3 (emulated or real) + the Glue catalog sync settings."""
+def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = None,
+                  input_bytes: int | None = None) -> SparkSession:
+    """The lakehouse session: Hudi + S3 (emulated or real) + the Glue catalog sync settings. `input_bytes`:
+    what the run will read, when the caller knows (it picks the JIT, `spark.jit`)."""
     if on_glue():
         from awsglue.context import GlueContext  # type: ignore[import-not-found]
         from pyspark.context import SparkContext
@@ -183,7 +199,7 @@ def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = Non
         # Hudi's Glue sync builds its SDK v2 client from the default chain (it ignores hoodie.aws.*keys):
         # hand the emulator's keys to the JVM through the environment it inherits.
         os.environ |= {k: v for k, v in aws.credentials_env(cfg).items() if v}
-    builder = _local_builder(cfg.spark, app_name, runtime)
+    builder = _local_builder(cfg.spark, app_name, runtime, input_bytes)
     for key, value in (dict(HUDI_SPARK_CONF) | s3a_conf(cfg, aws.service_endpoint(cfg, "s3"))).items():
         builder = builder.config(key, value)
     return _get_or_create(builder)

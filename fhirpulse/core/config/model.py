@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -159,6 +160,14 @@ class SparkConfig(Strict):
     driver_host: str = Field(
         default="127.0.0.1", pattern=r"^[A-Za-z0-9.-]+$",
         description="The address executors reach the driver at (a container's name in compose).")
+    jit: Literal["auto", "quick", "full"] = Field(
+        default="auto",
+        description="The local driver JVM's JIT: 'quick' compiles with C1 only (-XX:TieredStopAtLevel=1; a "
+        "small run spends less of its 2 cores compiling), 'full' is the JVM's default (fastest on big inputs), "
+        "'auto' is quick when the workflow runner knows the run's input is under quick_jit_max_mb.")
+    quick_jit_max_mb: int = Field(default=256, ge=0, le=1_000_000,
+                                  description="With jit 'auto': the largest input (raw bytes to ingest, "
+                                  "plus the bronze lake on a --full run) that gets the quick JIT.")
 
     @field_validator("master")
     @classmethod

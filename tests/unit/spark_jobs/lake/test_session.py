@@ -47,3 +47,18 @@ def test_a_cluster_session_ships_the_job_library_and_keeps_executors_on_utc(tmp_
     # in a container, executors elsewhere reach the driver by its name; it listens on every interface
     compose = _conf(_local_builder(SparkConfig(master="spark://spark-master:7077", driver_host="jobs"), "t", None))
     assert (compose["spark.driver.host"], compose["spark.driver.bindAddress"]) == ("jobs", "0.0.0.0")
+
+
+@pytest.mark.parametrize(("jit", "input_mb", "quick"), [
+    ("auto", 10, True), ("auto", 300, False), ("auto", None, False),  # no size known: the JVM's default
+    ("quick", None, True), ("quick", 10_000, True), ("full", 1, False),
+])
+def test_the_driver_jvm_compiles_with_c1_only_for_small_runs(jit, input_mb, quick):
+    from fhirpulse.core.config import SparkConfig
+    from spark_jobs.lake.session import QUICK_JIT_OPTION, _local_builder
+
+    spark = SparkConfig(jit=jit, quick_jit_max_mb=256)
+    input_bytes = None if input_mb is None else input_mb * 1024 * 1024
+    options = _conf(_local_builder(spark, "t", None, input_bytes))["spark.driver.extraJavaOptions"]
+    assert options.startswith("-Duser.timezone=UTC")
+    assert (QUICK_JIT_OPTION in options.split()) == quick
