@@ -116,12 +116,20 @@ def _patient_id(env: Column) -> Column:
     return F.when(env["resourceType"] == "Patient", env["id"]).otherwise(F.nullif(referenced, F.lit("")))
 
 
+# The line goes in as the value of a wrapper object's first member, before a last member of its own: Jackson
+# stops at the end of the first root value, so a wrapper that could close early (an array's `]` after the
+# text) would hide whatever follows; this one reads back exactly its two keys only when the line is one
+# whole JSON value. (A line ending in this very member, NUL-prefixed key included, is the one blind spot.)
+_WRAP_OPEN, _WRAP_END_KEY = '{"v":', r"\u0000end"  # the key as JSON text: an escaped NUL
+_WRAP_CLOSE = f',"{_WRAP_END_KEY}":0}}'
+
+
 def _has_trailing_data(text: Column) -> Column:
     """True when the line holds more after its first JSON value (two objects on one line, `{..}, {..}`,
-    garbage): Spark's parser reads the first value and silently ignores the rest. As the body of a JSON
-    array the line must be exactly one value: two values without a comma are invalid JSON (null here), with
-    one two elements. (No cheaper screen works: `},` and `} ` occur inside nearly every FHIR object.)"""
-    return F.coalesce(F.json_array_length(F.concat(F.lit("["), text, F.lit("]"))) != 1, F.lit(True))
+    a stray `]` or `}`, text): Spark's parser reads the first value and silently ignores the rest.
+    (No cheaper screen works: `},` and `} ` occur inside nearly every FHIR object.)"""
+    keys = F.json_object_keys(F.concat(F.lit(_WRAP_OPEN), text, F.lit(_WRAP_CLOSE)))
+    return F.coalesce(F.size(keys) != 2, F.lit(True))
 
 
 # A FHIR id or resourceType written as a JSON number or boolean reads as its text ('12345', 'true'); only

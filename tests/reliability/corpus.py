@@ -153,6 +153,8 @@ def cases(max_record_bytes: int) -> list[Case]:
         Case("two-documents-in-one-file", {"docs.json": json.dumps(p("c42-a"), indent=2).encode() + b"\n"
                                            + json.dumps(p("c42-b"), indent=2).encode()},
              quarantined=(TRAILING,), note="a pretty-printed file holds one document; a second makes it one bad record"),
+        Case("object-then-a-closing-bracket", {"cb.ndjson": _line(p("c54-a")) + b"]\n" + _ndjson(p("c54-b"))},
+             pair({("Patient", "c54-b")}), (TRAILING,), note="an array's last line pasted as NDJSON"),
         Case("numeric-resource-type", {"nrt.ndjson": b'{"resourceType":7,"id":"c43"}\n'},
              quarantined=("resourceType is not a JSON string",)),
         Case("boolean-id", {"b.ndjson": b'{"resourceType":"Patient","id":true}\n'},

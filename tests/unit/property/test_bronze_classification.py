@@ -443,7 +443,8 @@ def concatenated(draw) -> Line:
     """A line with more after its first object: a second object (two NDJSON files joined, the first without
     its final newline; `{..}, {..}`) or other trailing text."""
     first = draw(json_lines()).raw
-    rest = draw(st.one_of(json_lines().map(lambda line: line.raw), st.sampled_from([b"x", b"]", b"}", b"null"])))
+    rest = draw(st.one_of(json_lines().map(lambda line: line.raw),
+                          st.sampled_from([b"x", b"]", b"}", b"null", b"]}", b"}]", b'"x":1'])))
     return Line(first + draw(st.sampled_from([b"", b" ", b",", b", ", b"\t"])) + rest)
 
 

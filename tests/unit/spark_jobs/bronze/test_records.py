@@ -44,6 +44,11 @@ REASON_CASES = [
     ('{"resourceType": "Patient", "id": "a"} {"resourceType": "Patient", "id": "b"}', records.TRAILING_DATA),
     ('{"resourceType": "Patient", "id": "a"}, {"resourceType": "Patient", "id": "b"}', records.TRAILING_DATA),
     ('{"resourceType": "Patient", "id": "a"} trailing words', records.TRAILING_DATA),
+    # a stray closing bracket: an array wrapper would close on it and hide what follows
+    ('{"resourceType": "Patient", "id": "a"}]', records.TRAILING_DATA),
+    ('{"resourceType": "Patient", "id": "a"}}', records.TRAILING_DATA),
+    ('{"resourceType": "Patient", "id": "a"}], {"resourceType": "Patient", "id": "b"}', records.TRAILING_DATA),
+    ('{"resourceType": "Patient", "id": "a"},"x":1', records.TRAILING_DATA),
     ('{"resourceType": "Patient", "id": 12345}', "id is not a JSON string"),
     ('{"resourceType": "Patient", "id": 1.5e3}', "id is not a JSON string"),
     ('{"resourceType": "Patient", "id": true}', "id is not a JSON string"),
