@@ -75,7 +75,7 @@ def main() -> None:
         resources, raw_bytes, files = landed["resources"], landed["bytes"], landed["files"]
 
         from spark_jobs.bronze.job import run_bronze
-        from spark_jobs.lake import hudi
+        from spark_jobs.lake import hudi, tables
         from spark_jobs.lake.session import build_session
 
         session_start, spark = timed(lambda: build_session(cfg, "fhirpulse-bench", deps.local_runtime()))
@@ -89,7 +89,7 @@ def main() -> None:
             bronze, audit = timed(lambda: run_bronze(cfg, lambda: spark))
             returned = time.time()
         phases = bronze_phases(events, called, returned, audit.ended_at.timestamp())
-        data_tables = [hudi.HudiTable("bronze", name, ["id"], "precombine_ts") for name in audit.tables]
+        data_tables = [tables.bronze_table(name) for name in audit.tables]
         commits_before = sum(len(hudi.completed_commits(cfg, t)) for t in data_tables)
         noop, noop_audit = timed(lambda: run_bronze(cfg, lambda: spark))
         new_data_commits = sum(len(hudi.completed_commits(cfg, t)) for t in data_tables) - commits_before

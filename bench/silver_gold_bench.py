@@ -31,8 +31,8 @@ def _land(cfg, args, batch: int, patients: int, update_fraction: float, subprefi
 
 def _kpis(spark, cfg) -> dict:
     from fhirpulse.reporting.kpis import SUMMED, summarize
-    from spark_jobs.gold.job import kpi_table
     from spark_jobs.lake import hudi
+    from spark_jobs.lake.tables import kpi_table
 
     sums = hudi.read(spark, cfg, kpi_table(cfg)).groupBy().sum(*SUMMED).first()
     return summarize({name: sums[f"sum({name})"] for name in SUMMED})

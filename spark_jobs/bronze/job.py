@@ -24,13 +24,13 @@ from pyspark.sql import functions as F
 from fhirpulse.core.config import Config
 from spark_jobs.bronze import records, sources
 from spark_jobs.bronze.ledger import COMMITTED, FileOutcome, Ledger
-from spark_jobs.bronze.resource_types import table_name
 from spark_jobs.lake import hudi
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
 from spark_jobs.lake.session import session_conf
+from spark_jobs.lake.tables import BRONZE, quarantine_table, resource_table, resource_table_name
 
-LAYER = "bronze"
+LAYER = BRONZE
 # Concurrent table writes: Spark still runs two tasks at a time on local[2]; the threads let small tables'
 # fixed latency (timeline, commit, catalog sync) overlap with the large tables' Spark work.
 WRITE_THREADS = 6
@@ -38,18 +38,6 @@ WRITE_THREADS = 6
 
 class BronzeError(RuntimeError):
     """An inconsistency the run cannot go past; the lifecycle records it and raises JobError."""
-
-
-def resource_table(resource_type: str) -> hudi.HudiTable:
-    # Non-partitioned on purpose: Hudi's default index finds a key only within its partition, and no FHIR
-    # element is both immutable per resource and selective; silver/gold tables carry the partitions.
-    return hudi.HudiTable(LAYER, table_name(resource_type), record_key=["id"], precombine="precombine_ts")
-
-
-def quarantine_table(cfg: Config) -> hudi.HudiTable:
-    return hudi.HudiTable(LAYER, cfg.bronze.quarantine_table,
-                          record_key=["source_file", "content_version", "source_line", "source_entry"],
-                          precombine="ingested_at")
 
 
 def _new_objects(cfg: Config, ledger: Ledger) -> tuple[list[sources.RawObject], int]:
@@ -179,7 +167,7 @@ def _commit_files(run: JobRun, ledger: Ledger, claimed: list[sources.RawObject],
     for obj in claimed:
         outcome, types = per_file.get((sources.object_uri(run.cfg, obj.key), obj.content_version),
                                       (FileOutcome(0, 0, 0), set()))
-        file_commits = {t: commits[t] for t in map(table_name, types)}
+        file_commits = {t: commits[t] for t in map(resource_table_name, types)}
         if outcome.quarantined:
             file_commits[quarantine_name] = commits[quarantine_name]
         ledger.commit(obj, run.run_id, outcome, file_commits)

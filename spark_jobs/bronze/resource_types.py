@@ -1,4 +1,4 @@
-"""FHIR R4 (4.0.1) resource types, their bronze table names and where each keeps its patient reference."""
+"""FHIR R4 (4.0.1) resource types and where each keeps its patient reference (bronze table names: lake/tables.py)."""
 
 from __future__ import annotations
 
@@ -52,10 +52,3 @@ PATIENT_REFERENCE_ELEMENT: dict[str, str] = {
     "Device": "patient",
     "ResearchSubject": "individual",
 }
-
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def table_name(resource_type: str) -> str:
-    """`MedicationRequest` -> `medication_request` (the bronze table of that type)."""
-    return _CAMEL.sub("_", resource_type).lower()

@@ -19,7 +19,6 @@ from pyspark.sql import functions as F
 
 from fhirpulse.core.config import Config
 from spark_jobs.gold.stays import (
-    KPI_KEYS,
     flag_stays,
     inpatient_stays,
     kpi_groups,
@@ -31,9 +30,9 @@ from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
 from spark_jobs.lake.replace import replace_rows, rows_in_scope, with_content_hash
-from spark_jobs.silver.job import silver_table
+from spark_jobs.lake.tables import GOLD, KPI_KEYS, kpi_table, silver_table, stays_table
 
-LAYER = "gold"
+LAYER = GOLD
 SOURCES = ("encounter", "patient", "condition", "organization")
 # The silver columns gold reads, so that an absent table can stand in as an empty frame.
 _SOURCE_COLUMNS = {
@@ -41,14 +40,6 @@ _SOURCE_COLUMNS = {
     "condition": "id string, patient_id string, code_system string, code string, onset string",
     "organization": "id string, identifier_system string, identifier_value string",
 }
-
-
-def stays_table(cfg: Config) -> hudi.HudiTable:
-    return hudi.HudiTable(LAYER, cfg.gold.stays_table, record_key=["encounter_id"], precombine="_computed_at")
-
-
-def kpi_table(cfg: Config) -> hudi.HudiTable:
-    return hudi.HudiTable(LAYER, cfg.gold.kpi_table, record_key=KPI_KEYS, precombine="_computed_at")
 
 
 def latest_silver_instants(cfg: Config) -> dict[str, str]:

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from fhirpulse.core.config.model import GoldConfig
 from fhirpulse.core.terminology import ACT_CODE, INPATIENT_CLASS, SNOMED
+from spark_jobs.lake.tables import KPI_KEYS
 
 UNKNOWN = "unknown"
 AGE_BANDS = ((0, 17, "0-17"), (18, 44, "18-44"), (45, 64, "45-64"), (65, 74, "65-74"), (75, 84, "75-84"),
@@ -151,7 +152,6 @@ def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame
     return flag_stays(stay_base(encounters, patients, organizations, cfg, period_end), conditions, cfg)
 
 
-KPI_KEYS = ["discharge_month", "hospital_id", "age_band"]
 MICROS_PER_DAY = 86_400_000_000.0
 
 

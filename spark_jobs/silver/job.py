@@ -30,16 +30,16 @@ from pyspark.sql import functions as F
 from fhirpulse.core import aws
 from fhirpulse.core.config import REPO_ROOT, Config
 from fhirpulse.core.config.fields import GlueName
-from spark_jobs.bronze.job import resource_table
 from spark_jobs.lake import hudi
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
 from spark_jobs.lake.replace import replace_rows, with_content_hash
+from spark_jobs.lake.tables import SILVER, resource_table, silver_table
 from spark_jobs.silver import transforms
 from spark_jobs.sof import CompiledView, ViewDefinitionError, compile_view
 
-LAYER = "silver"
+LAYER = SILVER
 PATIENT_VIEW = "patient"
 # Views refreshed at once (each thread mostly waits on the JVM or the object store).
 REFRESH_THREADS = 5
@@ -103,10 +103,6 @@ def load_views(cfg: Config) -> list[SilverView]:
     if len(set(names)) != len(names):
         raise ViewDefinitionError(f"{folder}: two views share a name: {sorted(names)}")
     return sorted(views, key=lambda v: (v.name != PATIENT_VIEW, v.name))
-
-
-def silver_table(name: str) -> hudi.HudiTable:
-    return hudi.HudiTable(LAYER, name, record_key=["_row_key"], precombine="_bronze_commit")
 
 
 def view_rows(compiled: CompiledView, view_name: str, bronze: DataFrame, run_id: str,

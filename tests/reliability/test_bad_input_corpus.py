@@ -9,9 +9,10 @@ import pytest
 from pyspark.sql import functions as F
 
 from fhirpulse.stack.landing import upload_tree
-from spark_jobs.bronze.job import quarantine_table, resource_table, run_bronze
+from spark_jobs.bronze.job import run_bronze
 from spark_jobs.bronze.ledger import Ledger
 from spark_jobs.lake import hudi
+from spark_jobs.lake.tables import quarantine_table, resource_table
 from tests.integration.helpers import isolated_env
 from tests.reliability.corpus import cases
 

@@ -15,12 +15,13 @@ import time
 import pytest
 from pyspark.sql import functions as F
 
-from spark_jobs.bronze.job import resource_table, run_bronze
+from spark_jobs.bronze.job import run_bronze
 from spark_jobs.bronze.ledger import COMMITTED, FAILED, Ledger
 from spark_jobs.lake import hudi
 from spark_jobs.lake.faults import FAIL_VAR
 from spark_jobs.lake.lifecycle import JobError, layer_lease
-from spark_jobs.silver.job import run_silver, silver_table
+from spark_jobs.lake.tables import resource_table, silver_table
+from spark_jobs.silver.job import run_silver
 from tests.integration.helpers import isolated_env
 from tests.reliability.faults import land
 

@@ -22,7 +22,6 @@ import signal
 
 import pytest
 
-from spark_jobs.bronze.job import resource_table
 from spark_jobs.bronze.ledger import COMMITTED, Ledger
 from spark_jobs.gold.job import latest_silver_instants
 from spark_jobs.lake import hudi
@@ -30,6 +29,7 @@ from spark_jobs.lake.audit import read_audit
 from spark_jobs.lake.checkpoints import read_checkpoint
 from spark_jobs.lake.faults import POINTS
 from spark_jobs.lake.lifecycle import layer_lease
+from spark_jobs.lake.tables import bronze_table, resource_table
 from spark_jobs.silver.job import load_views
 from tests.integration.helpers import isolated_env
 from tests.reliability.faults import (
@@ -111,7 +111,7 @@ def _check_nothing_ahead_of_hudi(spark, cfg) -> None:
     for item in Ledger(cfg).items():
         if item["status"] == COMMITTED:
             for table, instant in item["hudi_commits"].items():
-                assert instant in hudi.completed_commits(cfg, _bronze_table(table)), (item, table)
+                assert instant in hudi.completed_commits(cfg, bronze_table(table)), (item, table)
     for view in load_views(cfg):
         until = read_checkpoint(cfg, "silver", view.name).get("bronze")
         assert until is None or until in hudi.completed_commits(cfg, resource_table(view.resource))
@@ -131,7 +131,3 @@ def _check_ledger_and_checkpoints(spark, cfg, layer: str, batch_two: list[str], 
             assert read_checkpoint(cfg, "silver", view.name) == {"bronze": newest}, view.name
     if layer == "gold":
         assert read_checkpoint(cfg, "gold", cfg.gold.stays_table)["silver"] == latest_silver_instants(cfg)
-
-
-def _bronze_table(name: str) -> hudi.HudiTable:
-    return hudi.HudiTable("bronze", name, record_key=["id"], precombine="precombine_ts")

@@ -23,9 +23,10 @@ from fhirpulse.core import aws
 from fhirpulse.core.config import CONFIG_DIR_VAR, load_config
 from fhirpulse.stack.processes import start_moto, stop_process_group
 from fhirpulse.stack.provision import provision
-from spark_jobs.bronze.job import resource_table, run_bronze
+from spark_jobs.bronze.job import run_bronze
 from spark_jobs.bronze.ledger import COMMITTED, Ledger
 from spark_jobs.lake import hudi
+from spark_jobs.lake.tables import resource_table
 from tests.integration.helpers import generate, isolated_config, isolated_env, table_content
 from tests.reliability.faults import commit_in_flight, land, pending_everywhere
 

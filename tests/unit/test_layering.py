@@ -2,6 +2,8 @@
 
     floor 1  fhirpulse.core            config, AWS clients, logs, terminology (shipped to Glue)
     floor 2  spark_jobs, generator     job code and the generator; each uses only floor 1, never the other
+             spark_jobs.lake           within it, below the jobs: the table catalog, Hudi, sessions; it never
+                                       imports a job (bronze, silver, gold, the entrypoints) nor the sof engine
     floor 3  the rest of fhirpulse     CLI, embedded stack, workflow runner, dependency cache (laptop tooling)
     apart    lambdas                   each Lambda imports nothing of ours (its zip holds only itself)
 
@@ -19,6 +21,7 @@ PACKAGES = ("fhirpulse", "spark_jobs", "generator", "lambdas")
 ALLOWED = {
     "fhirpulse.core": ("fhirpulse.core",),
     "spark_jobs": ("fhirpulse.core", "spark_jobs"),
+    "spark_jobs.lake": ("fhirpulse.core", "spark_jobs.lake"),
     "generator": ("fhirpulse.core", "generator"),
     "lambdas": (),
     "fhirpulse": PACKAGES,
@@ -87,8 +90,16 @@ def test_a_job_importing_the_cli_or_the_stack_inside_a_function_is_caught(tmp_pa
     })
     assert layering_violations(root) == [
         "spark_jobs/bronze/job.py:2 (spark_jobs) imports fhirpulse.stack.bind",
-        "spark_jobs/lake/session.py:1 (spark_jobs) imports fhirpulse.deps",
+        "spark_jobs/lake/session.py:1 (spark_jobs.lake) imports fhirpulse.deps",
     ]
+
+
+def test_the_lake_importing_a_job_is_caught(tmp_path):
+    root = _tree(tmp_path, {
+        "spark_jobs/lake/tables.py": "from spark_jobs.lake.hudi import HudiTable\nfrom spark_jobs.gold import stays\n",
+        "spark_jobs/silver/job.py": "from spark_jobs.lake.tables import resource_table\n",
+    })
+    assert layering_violations(root) == ["spark_jobs/lake/tables.py:2 (spark_jobs.lake) imports spark_jobs.gold.stays"]
 
 
 def test_core_importing_upwards_and_generator_importing_jobs_are_caught(tmp_path):

@@ -12,10 +12,11 @@ import sys
 import pytest
 
 from fhirpulse.stack.landing import upload_tree
-from spark_jobs.bronze.job import quarantine_table, resource_table, run_bronze
+from spark_jobs.bronze.job import run_bronze
 from spark_jobs.bronze.ledger import COMMITTED, PENDING, Ledger
-from spark_jobs.bronze.resource_types import R4_RESOURCE_TYPES, table_name
+from spark_jobs.bronze.resource_types import R4_RESOURCE_TYPES
 from spark_jobs.lake import hudi
+from spark_jobs.lake.tables import bronze_table, quarantine_table, resource_table, resource_table_name
 from tests.integration.bronze.raw_fhir import expected_for
 
 pytestmark = pytest.mark.integration
@@ -36,7 +37,7 @@ def _bronze_counts(spark, cfg, prefix: str) -> dict[str, tuple[int, int]]:
 
     out = {}
     for table_dir in hudi_tables(spark, cfg):
-        df = hudi.read(spark, cfg, hudi.HudiTable("bronze", table_dir, ["id"], "precombine_ts"))
+        df = hudi.read(spark, cfg, bronze_table(table_dir))
         if "id" not in df.columns:
             continue
         mine = df.where(F.col("source_file").startswith(f"s3://{cfg.s3.bucket}/{prefix}"))
@@ -72,7 +73,7 @@ def test_every_record_of_every_file_is_in_bronze_or_quarantine(cfg, synthea_run)
         assert item["status"] == COMMITTED, key
         assert (item["records"], item["bronze_rows"], item["quarantined"]) == (
             expected.records, expected.accepted_count, expected.quarantined), key
-        assert set(item["hudi_commits"]) >= {table_name(t) for t in expected.accepted}, key
+        assert set(item["hudi_commits"]) >= {resource_table_name(t) for t in expected.accepted}, key
         total_records += expected.records
     assert audit.records_in == total_records == audit.rows_out + audit.quarantined
     # Synthea's export log is not FHIR: each of its lines is quarantined, none is lost.
@@ -85,7 +86,7 @@ def test_bronze_tables_hold_each_resource_once(cfg, lake_spark, synthea_run, sam
     expected_ids: dict[str, set[str]] = {}
     for local in keys.values():
         for rtype, ids in expected_for(local, R4_RESOURCE_TYPES).accepted.items():
-            expected_ids.setdefault(table_name(rtype), set()).update(ids)
+            expected_ids.setdefault(resource_table_name(rtype), set()).update(ids)
     counts = _bronze_counts(lake_spark, cfg, f"{cfg.s3.raw_prefix}/samples/")
     assert {t: len(ids) for t, ids in expected_ids.items()} == {t: ids for t, (rows, ids) in counts.items()}
     assert all(rows == ids for rows, ids in counts.values())

@@ -17,9 +17,10 @@ from pyspark.sql import functions as F
 
 from fhirpulse.stack.landing import upload_tree
 from spark_jobs.bronze.job import run_bronze
-from spark_jobs.gold.job import kpi_table, run_gold, stays_table
+from spark_jobs.gold.job import run_gold
 from spark_jobs.lake import hudi
-from spark_jobs.silver.job import load_views, run_silver, silver_table
+from spark_jobs.lake.tables import kpi_table, silver_table, stays_table
+from spark_jobs.silver.job import load_views, run_silver
 from tests.conftest import require_samples
 from tests.integration.gold import kpi_reference as ref
 from tests.integration.helpers import assert_equal_kpis, generate, isolated_env, table_content

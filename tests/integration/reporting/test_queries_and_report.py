@@ -25,8 +25,8 @@ from fhirpulse.reporting.queries import all_queries
 from fhirpulse.reporting.report import CHARTED
 from fhirpulse.stack.landing import upload_tree
 from fhirpulse.workflow.runner import Runner
-from spark_jobs.gold.job import stays_table
 from spark_jobs.lake import hudi
+from spark_jobs.lake.tables import stays_table
 from tests.integration.helpers import generate, isolated_env
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,6 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from spark_jobs.bronze import records
-from spark_jobs.bronze.resource_types import table_name
 
 MAX_BYTES = 2_000
 
@@ -171,8 +170,3 @@ def test_lines_are_numbered_across_splits_and_blank_lines_are_not_records(spark)
          ("a", 2, "a2", None)],
         "source_file string, source_line int, id string, quarantine_reason string")
     assert_df_equality(out, expected, ignore_row_order=True, ignore_nullable=True)
-
-
-def test_table_names():
-    assert table_name("MedicationRequest") == "medication_request"
-    assert table_name("Patient") == "patient"

@@ -1,6 +1,6 @@
 """R4 resource types come from fhir.resources' models, not from a hand-kept list."""
 
-from spark_jobs.bronze.resource_types import R4_RESOURCE_TYPES, r4b_resource_types, table_name
+from spark_jobs.bronze.resource_types import R4_RESOURCE_TYPES, r4b_resource_types
 
 
 def test_reading_the_model_sources_finds_exactly_the_resource_classes():
@@ -22,8 +22,3 @@ def test_r4_is_r4b_with_its_changes_undone():
     assert len(R4_RESOURCE_TYPES) == 146  # FHIR 4.0.1's resource list
     assert {"Patient", "Bundle", "MedicinalProduct", "EffectEvidenceSynthesis", "SubstancePolymer"} <= R4_RESOURCE_TYPES
     assert not {"SubscriptionTopic", "Citation", "Ingredient", "DomainResource"} & R4_RESOURCE_TYPES
-
-
-def test_table_names_are_snake_case():
-    assert [table_name(t) for t in ("Patient", "MedicationRequest", "AllergyIntolerance")] == [
-        "patient", "medication_request", "allergy_intolerance"]
