@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fhirpulse.cli import demo, deps, generate, kpis, package, query, run, stack, views, workflow
+from fhirpulse.cli import demo, deps, generate, kpis, package, query, report, run, stack, status, views, watch
 from fhirpulse.core.logs import console_json
 from fhirpulse.stack.state import state_dir
 
@@ -44,9 +44,8 @@ app.add_typer(views.app, name="views")
 app.command("generate")(generate.generate)
 app.command("kpis")(kpis.kpis)
 app.command("query")(query.query)
-app.command("report")(query.report)
+app.command("report")(report.report)
 app.command("demo")(demo.demo)
 app.command("package")(package.package)
-app.command("watch")(workflow.watch)
-app.command("status")(workflow.status)
-run.app.command("pipeline")(workflow.pipeline)
+app.command("watch")(watch.watch)
+app.command("status")(status.status)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from fhirpulse.core.config import Config, ConfigError, load_config
 
+if TYPE_CHECKING:
+    from fhirpulse.cli.progress import RunDisplay
+
 EnvOption = Annotated[
     str | None,
     typer.Option("--env", "-e", envvar="FHIRPULSE_ENV", help="Config environment: config/<env>.json."),
 ]
+EXIT_LOCKED = 3  # another workflow run holds the lock
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -40,3 +44,15 @@ def bind_or_exit(cfg: Config) -> Config:
 
 def bound_config_or_exit(env: str | None) -> Config:
     return bind_or_exit(config_or_exit(env))
+
+
+def make_runner(cfg: Config, display: RunDisplay | None = None):
+    """The local workflow runner of config/workflow/pipeline.json; `display` (if any) shows each change."""
+    from fhirpulse.core.config.pipeline import load_pipeline
+    from fhirpulse.workflow.runner import Runner
+
+    try:
+        pipeline = load_pipeline()
+    except ConfigError as err:
+        fail(str(err), code=2)
+    return Runner(cfg, pipeline, on_change=display.update if display else None)

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from fhirpulse import stack
-from fhirpulse.cli.common import EnvOption, config_or_exit, fail
-from fhirpulse.cli.workflow import RunDisplay, make_runner
+from fhirpulse.cli.common import EnvOption, config_or_exit, fail, make_runner
+from fhirpulse.cli.progress import RunDisplay
 from fhirpulse.core.config import Config
 from fhirpulse.reporting.engine import engine_for
 from fhirpulse.reporting.kpis import RATES, query_kpis

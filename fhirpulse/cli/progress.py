@@ -2,7 +2,8 @@
 
 The jobs log one JSON event per step (`bronze.listed`, `silver.table_refreshed`, …; `fhirpulse.core.logs`);
 `StepFeed` listens to them while a run works and hands each one, as a line a person reads, to a callback:
-the live display on a terminal, a plain line each otherwise.
+the live display on a terminal (`RunDisplay`, the run's job table with the latest step under it), a plain
+line each otherwise. `run_table` draws a run's jobs for `run pipeline`, `watch`, `status` and the demo.
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import Console, Group
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+from fhirpulse.workflow.runs import RUNNING, SUCCEEDED, WorkflowRun
+
 _LOGGER = "fhirpulse"
+console = Console(stderr=True)
+_STYLE = {SUCCEEDED: "green", RUNNING: "yellow", "FAILED": "red", "STOPPED": "red", "NOT_RUN": "dim"}
 
 
 class Steps:
@@ -81,3 +92,64 @@ class StepFeed(logging.Handler):
 
     def __exit__(self, *exc) -> None:
         logging.getLogger(_LOGGER).removeHandler(self)
+
+
+def run_table(run: WorkflowRun, title: str | None = None) -> Table:
+    """The run's jobs; job run ids go in the caption, one per line, so a narrow terminal or a pipe never
+    wraps them mid-id."""
+    table = Table(title=title or f"workflow run {run.run_id} ({run.trigger}): {run.state}", title_justify="left",
+                  caption_justify="left")
+    table.add_column("job", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("seconds", justify="right", no_wrap=True)
+    table.add_column("message", overflow="fold")
+    for job in run.jobs:
+        style = _STYLE.get(job.state, "")
+        state = Spinner("dots", text=job.state) if job.state == RUNNING else f"[{style}]{job.state}[/{style}]"
+        table.add_row(job.name, state, "" if job.seconds is None else f"{job.seconds:.0f}", (job.message or "")[:160])
+    table.caption = "\n".join(f"{job.name}: {job.job_run_id}" for job in run.jobs if job.job_run_id) or None
+    return table
+
+
+class RunDisplay:
+    """The current run as it works: on a terminal a live table of its jobs with the latest step under it
+    (which job, which step, records so far); in a pipe one plain line per step, then the final table."""
+
+    def __init__(self, out: Console = console):
+        self._out = out
+        self._live = Live(console=out, refresh_per_second=8, transient=False)
+        self._feed = StepFeed(self._step)
+        self._run: WorkflowRun | None = None
+        self._last_step = ""
+
+    def __enter__(self) -> RunDisplay:
+        self._live.__enter__()
+        self._feed.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._feed.__exit__(*exc)
+        if self._run is not None:  # the final table without the step line
+            self._live.update(Group(run_table(self._run)), refresh=True)
+        self._live.__exit__(*exc)
+        if not self._out.is_terminal:
+            self._out.print()  # a pipe gets the final table without its line end
+
+    def update(self, run: WorkflowRun) -> None:
+        self._run = run
+        self._render()
+
+    def _step(self, line: str) -> None:
+        self._last_step = line
+        if self._out.is_terminal:
+            self._render()
+        else:
+            self._out.print(line, soft_wrap=True, highlight=False)
+
+    def _render(self) -> None:
+        if self._run is None:
+            return
+        parts = [run_table(self._run)]
+        if self._out.is_terminal and self._last_step:
+            parts.append(Text(f"  {self._last_step}", style="dim"))
+        self._live.update(Group(*parts), refresh=True)

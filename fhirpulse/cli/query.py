@@ -8,7 +8,6 @@ import sys
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -84,22 +83,3 @@ def query(
         for row in rows:
             table.add_row(*("–" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
         Console().print(table)
-
-
-def report(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML file.")] = Path("reports/kpis.html"),
-    env: EnvOption = None,
-) -> None:
-    """Render the KPI report: one self-contained HTML file (opens offline) with a trend chart per KPI and its
-    denominator, tables by hospital and age band, data quality and pipeline runs, all pulled through the
-    configured SQL engine."""
-    from fhirpulse.reporting.engine import engine_for
-    from fhirpulse.reporting.report import write_report
-
-    cfg = config_or_exit(env)
-    try:
-        with Console(stderr=True).status("querying and rendering…"):
-            path = write_report(cfg, engine_for(cfg), out)
-    except ConfigError as err:
-        fail(str(err), code=2)
-    print(path.resolve())

@@ -1,4 +1,5 @@
-"""`fhirpulse run …`: run pipeline jobs on the configured stack (the same library code Glue runs)."""
+"""`fhirpulse run …`: run one pipeline job on the configured stack (the same library code Glue runs), or the
+workflow (`run pipeline`: every job in order, as the Glue workflow does)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from fhirpulse.cli.common import EnvOption, bound_config_or_exit, fail
+from fhirpulse.cli.common import EXIT_LOCKED, EnvOption, bound_config_or_exit, fail, make_runner
+from fhirpulse.cli.progress import RunDisplay
+from fhirpulse.workflow.runs import SUCCEEDED
 
 app = typer.Typer(help="Run pipeline jobs (bronze, silver, gold) on the configured stack.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -26,7 +29,6 @@ def _run_job(layer: str, env: str | None, full: bool = False, wait: float = 0) -
     record; its JSON log lines go to a file per run. It holds the workflow lock meanwhile, so it never runs
     beside a workflow run or another job (a second one waits `wait` seconds, then exits with code 3)."""
     from fhirpulse import deps
-    from fhirpulse.cli.workflow import EXIT_LOCKED
     from fhirpulse.core.logs import log_to_file
     from fhirpulse.workflow.lock import LockHeld, WorkflowLock
     from fhirpulse.workflow.runner import log_dir
@@ -88,3 +90,25 @@ def land(
 
     keys = upload_tree(bound_config_or_exit(env), source, subprefix)
     console.print(f"uploaded {len(keys)} objects")
+
+
+@app.command()
+def pipeline(
+    env: EnvOption = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running workflow run to finish (0: exit "
+                                             "at once, with code 3).")] = 0,
+    full: Annotated[bool, typer.Option("--full", help="Silver and gold rebuild from everything upstream.")] = False,
+) -> None:
+    """Run the workflow now: the jobs of config/workflow/pipeline.json in order (bronze -> silver -> gold), each only
+    when the jobs before it SUCCEEDED. One workflow run at a time (a DynamoDB lock with a lease)."""
+    from fhirpulse.workflow.lock import LockHeld
+
+    cfg = bound_config_or_exit(env)
+    with RunDisplay() as display:
+        try:
+            run = make_runner(cfg, display).run(trigger="manual", wait_seconds=wait, full=full)
+        except LockHeld as err:
+            fail(f"{err}; try again later or pass --wait SECONDS", code=EXIT_LOCKED)
+    console.print(f"\nlog: {run.log_file}")
+    if run.state != SUCCEEDED:
+        raise typer.Exit(1)

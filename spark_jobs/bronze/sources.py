@@ -173,7 +173,7 @@ def _attach_versions(spark: SparkSession, cfg: Config, df: DataFrame, objects: l
                          "source_line", "split_start", "row_id", "text")
 
 
-def read_ndjson(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
+def read_ndjson_lines(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> DataFrame:
     """Every line (blank ones too) with its split and a row id, for `records.number_lines` to number."""
     if not objects:
         return spark.createDataFrame([], RAW_RECORD_SCHEMA)
@@ -247,7 +247,7 @@ def read_records(spark: SparkSession, cfg: Config, objects: list[RawObject]) -> 
     by_spark = [o for o in objects if _spark_reads(o)]
     by_content = [o for o in objects if not _spark_reads(o)]
     parts = [
-        read_ndjson(spark, cfg, [o for o in by_spark if o.fmt == "ndjson"]),
+        read_ndjson_lines(spark, cfg, [o for o in by_spark if o.fmt == "ndjson"]),
         read_documents(spark, cfg, [o for o in by_spark if o.fmt == "document"]),
     ]
     if by_content:

@@ -144,14 +144,6 @@ def flag_stays(base: DataFrame, conditions: DataFrame, cfg: GoldConfig) -> DataF
                     "hai_eligible", F.coalesce("hai", F.lit(False)).alias("hai")))
 
 
-def stay_facts(encounters: DataFrame, patients: DataFrame, conditions: DataFrame, organizations: DataFrame,
-               cfg: GoldConfig, period_end: datetime | None) -> DataFrame:
-    """One row per stay with its KPI flags: `flag_stays` of `stay_base` (the gold job runs the two with the base
-    materialized between them). `encounters` are silver encounter rows of the patients to compute (all of
-    their encounters), `period_end` the readmission measurement end."""
-    return flag_stays(stay_base(encounters, patients, organizations, cfg, period_end), conditions, cfg)
-
-
 MICROS_PER_DAY = 86_400_000_000.0
 
 

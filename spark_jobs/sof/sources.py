@@ -19,7 +19,8 @@ BRONZE_SCHEMA = T.StructType([
 
 
 def frame_from_resources(spark: SparkSession, resources: Iterable[dict]) -> DataFrame:
-    """Small in-memory resources (test fixtures) as a bronze-shaped frame.
+    """Small in-memory resources (test fixtures) as a bronze-shaped frame. Not test-only: the suite runner reads the
+    SQL-on-FHIR test suite's resources through it (`run_test_file`, for `fhirpulse views test-suite`).
 
     Built inside the JVM from one JSON literal: `createDataFrame(list)` would be backed by a Python RDD,
     and every query over it would start Python workers just to unpickle a few rows.

@@ -50,11 +50,6 @@ class GlueRuntime(Strict):
             raise ValueError(f"arguments: Glue parameters start with '--': {bad}")
         return self
 
-    def conf_argument(self) -> str:
-        """Glue's one `--conf` value that carries several settings: `a=1 --conf b=2` (keys sorted, as
-        Terraform iterates a map)."""
-        return " --conf ".join(f"{key}={value}" for key, value in sorted(self.spark_conf.items()))
-
 
 class Pipeline(Strict):
     description: str = ""

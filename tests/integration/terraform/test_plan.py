@@ -18,6 +18,7 @@ from fhirpulse.deps.tools import tool_path
 from spark_jobs.entrypoints import glue_job
 from spark_jobs.lake.job_args import glue_arguments
 from tests.integration.terraform.conftest import TerraformRoot, _missing, make_root, resources
+from tests.unit.fhirpulse.core.helpers import conf_argument
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +71,7 @@ def test_aws_plan_runs_offline_and_deploys_what_the_local_runner_runs(aws_root, 
             json.loads(local_args.pop("--fhirpulse_config")))
         assert {k: args.get(k) for k in local_args} == local_args
         assert args["--extra-py-files"] == f"s3://{cfg.s3.bucket}/{library_key}"
-        assert args["--conf"] == pipeline.glue.conf_argument()
+        assert args["--conf"] == conf_argument(pipeline.glue)
         assert args["--datalake-formats"] == "hudi"
         assert args["--additional-python-modules"] == ",".join(pipeline.glue.python_modules)
 

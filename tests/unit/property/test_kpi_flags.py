@@ -6,7 +6,8 @@ dispositions in HL7 and NUBC codes, elective or emergency priority, gaps around 
 window), infection Conditions with onsets around admission day ± 3, hospitals referenced literally or by a
 conditional `Organization?identifier=` reference. The project's path is the production one: the silver
 ViewDefinitions of config/views (run by the SQL-on-FHIR engine), silver's named transformations, then
-`measurement_end` and `stay_facts`, and `kpi_groups` for the totals. The expected values come from
+`measurement_end`, `stay_base` then `flag_stays` (`stay_facts` in tests/unit/spark_jobs/gold/helpers.py), and
+`kpi_groups` for the totals. The expected values come from
 tests/integration/gold/kpi_reference.py (plain Python over raw FHIR, no project code: checked below).
 """
 
@@ -22,12 +23,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fhirpulse.core.config.model import GoldConfig
-from spark_jobs.gold.stays import inpatient_stays, kpi_groups, measurement_end, stay_facts
+from spark_jobs.gold.stays import inpatient_stays, kpi_groups, measurement_end
 from spark_jobs.silver.job import VIEW_TRANSFORMS
 from spark_jobs.sof import compile_view
 from spark_jobs.sof.sources import frame_from_resources
 from tests.integration.gold import kpi_reference as ref
 from tests.unit.property.common import budget
+from tests.unit.spark_jobs.gold.helpers import stay_facts
 
 REPO = Path(__file__).resolve().parents[3]
 VIEWS = ("encounter", "patient", "condition", "organization")

@@ -6,8 +6,7 @@ import io
 
 from rich.console import Console
 
-from fhirpulse.cli.progress import Steps
-from fhirpulse.cli.workflow import RunDisplay
+from fhirpulse.cli.progress import RunDisplay, Steps
 from fhirpulse.core.logs import log_event
 from fhirpulse.workflow.runs import SUCCEEDED, JobState, WorkflowRun
 

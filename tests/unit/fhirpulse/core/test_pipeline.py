@@ -10,6 +10,7 @@ from packaging.requirements import Requirement
 from fhirpulse.core.config import REPO_ROOT, ConfigError
 from fhirpulse.core.config.pipeline import load_pipeline
 from spark_jobs.lake.session import HUDI_SPARK_CONF
+from tests.unit.fhirpulse.core.helpers import conf_argument
 
 _GLUE = {"spark_conf": {"spark.serializer": "org.apache.spark.serializer.KryoSerializer"}}
 
@@ -25,7 +26,7 @@ def test_glue_jobs_get_the_spark_settings_a_local_session_has():
     assert glue.spark_conf == dict(HUDI_SPARK_CONF)
     assert glue.version == "5.0"
     # one --conf carrying the others, keys sorted as Terraform iterates a map
-    parts = glue.conf_argument().split(" --conf ")
+    parts = conf_argument(glue).split(" --conf ")
     assert parts == sorted(f"{k}={v}" for k, v in HUDI_SPARK_CONF.items())
 
 

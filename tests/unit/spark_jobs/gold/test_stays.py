@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 
 from fhirpulse.core.config.model import GoldConfig
-from spark_jobs.gold.stays import kpi_groups, measurement_end, stay_facts
+from spark_jobs.gold.stays import kpi_groups, measurement_end
 from spark_jobs.silver.transforms import with_conditional_reference, with_encounter_times
 from tests.unit.spark_jobs.frames import frame
+from tests.unit.spark_jobs.gold.helpers import stay_facts
 
 ENCOUNTER = ("id string, patient_id string, status string, class_system string, class_code string, "
              "priority_code string, period_start string, period_end string, discharge_disposition string, "
