@@ -120,8 +120,8 @@ def _classify(run: JobRun, readable: list[sources.RawObject]) -> tuple[DataFrame
     """Read every readable object once into cached classified rows; returns (cache, numbered rows)."""
     spark = run.spark  # started before any Column is built: F.lit needs an active SparkContext
     ingested_at = F.lit(datetime.now(UTC)).cast("timestamp")
-    # The cache is mostly unique JSON text, which columnar compression cannot shrink but spends about
-    # 3 s per 1M records trying (measured): this one cache is built uncompressed.
+    # The cache is mostly unique JSON text, which columnar compression cannot shrink but spends time
+    # trying: this one cache is built uncompressed.
     with session_conf(spark, {"spark.sql.inMemoryColumnarStorage.compressed": "false"}):
         classified = records.unpack_and_classify(
             sources.read_records(spark, run.cfg, readable), run.run_id, ingested_at,

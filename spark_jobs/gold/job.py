@@ -122,9 +122,9 @@ def refresh(run: JobRun, full: bool) -> dict | None:
         scoped = {name: rows_in_scope(df, touched, "patient_id") for name, df in scoped.items()}
     computed_at = datetime.now(UTC)
     # Materialized once with their lineage cut (localCheckpoint): every later action on a frame that still
-    # carried the stay-facts plan planned all of it again, which was most of an incremental run's time (a
-    # gold run over 300 patients: 12.7 -> 8.7 s). They are a few rows per stay or group. The stay base is
-    # read three times by the flags (once more 2.2 -> 1.4 s of an incremental run over 6,500 patients).
+    # carried the stay-facts plan planned all of it again, which was most of an incremental run's time
+    # (BENCHMARKS.md). They are a few rows per stay or group. The stay base is read three times by the
+    # flags, so it is materialized too.
     # `groups` is computed here, before the stays writer changes the stays table it reads.
     base = stay_base(scoped["encounter"], scoped["patient"].withColumnRenamed("patient_id", "id"),
                      sources["organization"], cfg.gold, period_end).localCheckpoint()

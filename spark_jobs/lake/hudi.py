@@ -2,12 +2,12 @@
 
 Tables are Copy-on-Write at table version 6 (Hudi 0.15.0's own), so Trino 476 and Athena read them, and
 are synced to the Glue Data Catalog by Hudi's AwsGlueCatalogSyncTool (endpoint from config for emulators),
-run by `write` after the commit. A sync costs a few hundred ms of round trips plus, when its Glue client
-closes, a 2 s wait (Netty's quiet period) that `sync_catalog` moves off the job's path; it runs only when
-the catalog entry could change: a new table, new column names or types, a new location, or a partitioned
-table (each commit may add partitions). Hudi 0.15's Glue sync sometimes records a commit without its new
-columns (3 schema changes in 16 here, with or without this project's options), so after every sync the
-entry is checked and, if a column is missing, synced again by the same tool.
+run by `write` after the commit. A sync costs Glue round trips plus, when its Glue client closes, a wait
+(Netty's quiet period) that `sync_catalog` moves off the job's path; it runs only when the catalog entry
+could change: a new table, new column names or types, a new location, or a partitioned table (each commit
+may add partitions). Hudi 0.15's Glue sync sometimes records a commit without its new columns (with or
+without this project's options), so after every sync the entry is checked and, if a column is missing,
+synced again by the same tool. Measured costs and gains: BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class HudiTable:
 def catalog_fingerprint(cfg: Config, table: HudiTable, df: DataFrame) -> str:
     """Everything the table's catalog entry is derived from: column names and types, partitioning and
     location. Not nullability: it is not in the entry, and a snapshot and an incremental read of the same
-    source differ in it (a re-sync costs about 4 s a table)."""
+    source differ in it (a needless difference would re-sync the table's entry on every write)."""
     columns = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     source = json.dumps([columns, list(table.partition_by), table.path(cfg)], sort_keys=True)
     return hashlib.sha256(source.encode()).hexdigest()[:32]
@@ -172,10 +172,9 @@ def write_options(cfg: Config, table: HudiTable, operation: str, keys_unique: bo
         # first (a full shuffle of the rows).
         "hoodie.combine.before.insert": str(not keys_unique).lower(),
         "hoodie.combine.before.upsert": str(not keys_unique).lower(),
-        # Small commits are mostly fixed latency (measured on the emulator: 1.6 -> 1.4 s per small upsert
-        # with these three): markers written directly instead of through an embedded timeline server
-        # started for every write, and a clean planned every 10 commits instead of after each one (Copy-on-
-        # Write keeps 10 commits' file versions either way).
+        # Small commits are mostly fixed latency, which these three cut: markers written directly instead
+        # of through an embedded timeline server started for every write, and a clean planned every 10
+        # commits instead of after each one (Copy-on-Write keeps 10 commits' file versions either way).
         "hoodie.embed.timeline.server": "false",
         "hoodie.write.markers.type": "DIRECT",
         "hoodie.clean.max.commits": "10",
@@ -185,8 +184,8 @@ def write_options(cfg: Config, table: HudiTable, operation: str, keys_unique: bo
         # Bloom filters in the file footers rule most files out for a key: an upsert of new rows reads no
         # file's keys (the simple index read every key of the table).
         "hoodie.index.type": "BLOOM",
-        # zstd: half the bytes of snappy on raw FHIR JSON for the same write CPU (measured), so less to
-        # upload; Hudi's default gzip writes ~2x slower. Athena, Trino and Glue all read zstd Parquet.
+        # zstd: fewer bytes than snappy on raw FHIR JSON for the same write CPU, so less to upload; Hudi's
+        # default gzip writes slower. Athena, Trino and Glue all read zstd Parquet.
         "hoodie.parquet.compression.codec": "zstd",
         "hoodie.upsert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),
         "hoodie.insert.shuffle.parallelism": str(cfg.spark.shuffle_partitions),

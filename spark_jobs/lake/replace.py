@@ -14,9 +14,9 @@ from spark_jobs.lake.faults import crash_point
 CONTENT_HASH = "_content_hash"
 _STORED_HASH = "_stored_content_hash"
 # A scope of up to this many values is broadcast: the table is then filtered as it is read instead of being
-# shuffled whole to meet a few changed ids (an increment's scope is small, the table large; measured 3 s of
-# a 975k-row table's incremental silver refresh). Spark cannot know the scope is small: it comes from a Hudi
-# incremental query, whose size estimate is that of the files it reads.
+# shuffled whole to meet a few changed ids (an increment's scope is small, the table large; BENCHMARKS.md).
+# Spark cannot know the scope is small: it comes from a Hudi incremental query, whose size estimate is that of
+# the files it reads.
 BROADCAST_SCOPE_ROWS = 500_000
 
 
@@ -73,7 +73,7 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     changed = compared.where(~F.col(_STORED_HASH).eqNullSafe(F.col(CONTENT_HASH))).unionByName(
         compared.join(stale.select(on).distinct(), on, "left_semi")).dropDuplicates(keys)
     # A join on column names moves them to the front: restore the order, or the catalog fingerprint
-    # changes and every incremental write re-syncs the Glue entry (about 4 s a table).
+    # changes and every incremental write re-syncs the Glue entry.
     changed = changed.select(*rows.columns, _STORED_HASH).persist()
     written, stored_keys = changed.agg(F.count(F.lit(1)), F.count(_STORED_HASH)).first()
     deleted = stale.count()
