@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     private_state_dir()
-    from fhirpulse import deps, stack
+    from fhirpulse import stack
     from fhirpulse.core.config import load_config
 
     local = load_config("local")
@@ -74,11 +74,11 @@ def main() -> None:
         landed = land_generated(cfg, args.patients, args.seed, "bench")
         resources, raw_bytes, files = landed["resources"], landed["bytes"], landed["files"]
 
+        from fhirpulse.stack.spark import local_session
         from spark_jobs.bronze.job import run_bronze
         from spark_jobs.lake import hudi, tables
-        from spark_jobs.lake.session import build_session
 
-        session_start, spark = timed(lambda: build_session(cfg, "fhirpulse-bench", deps.local_runtime()))
+        session_start, spark = timed(lambda: local_session(cfg, "fhirpulse-bench"))
         raw = f"s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/bench/*/*/*.ndjson"
         out = f"s3://{cfg.s3.bucket}/bench-out"
         spark.range(1).count()  # warm the JVM before timing anything

@@ -51,19 +51,19 @@ COMMIT_SUFFIXES = (".commit", ".deltacommit", ".replacecommit")
 
 def run_child(kind: str, env: str) -> dict:
     """In this fresh process: a bare session start, or the three jobs in one session."""
-    from fhirpulse import deps, stack
+    from fhirpulse import stack
     from fhirpulse.core.config import load_config
     from fhirpulse.core.logs import console_json
+    from fhirpulse.stack.spark import local_session
     from spark_jobs.bronze.job import run_bronze
     from spark_jobs.gold.job import run_gold
-    from spark_jobs.lake.session import build_session
     from spark_jobs.silver.job import run_silver
 
     console_json(False)
     cfg = stack.bind(load_config(env))
     started = time.perf_counter()
     out: dict = {}
-    out["session_s"], spark = timed(lambda: build_session(cfg, f"fhirpulse-bench-{kind}", deps.local_runtime()))
+    out["session_s"], spark = timed(lambda: local_session(cfg, f"fhirpulse-bench-{kind}"))
     if kind == "bare":
         out["count_s"], _ = timed(lambda: spark.range(1).count())
     else:

@@ -56,12 +56,12 @@ def _env(resources: int) -> str:
 
 def run_child(args: argparse.Namespace) -> dict:
     """One size, in this (fresh) process: generate, start Spark, bronze, silver, gold."""
-    from fhirpulse import deps, stack
+    from fhirpulse import stack
     from fhirpulse.core.config import load_config
     from fhirpulse.core.logs import console_json
+    from fhirpulse.stack.spark import local_session
     from spark_jobs.bronze.job import run_bronze
     from spark_jobs.gold.job import run_gold
-    from spark_jobs.lake.session import build_session
     from spark_jobs.silver.job import run_silver
 
     console_json(False)
@@ -70,7 +70,7 @@ def run_child(args: argparse.Namespace) -> dict:
     steps = {"generate": {k: gen[k] for k in ("seconds", "peak_rss_mb", "peak_rss_largest_mb")}}
 
     def start():
-        spark = build_session(cfg, f"fhirpulse-scale-{args.env}", deps.local_runtime())
+        spark = local_session(cfg, f"fhirpulse-scale-{args.env}")
         spark.range(1).count()
         return spark
 

@@ -45,19 +45,19 @@ def main() -> None:
     args = parser.parse_args()
 
     private_state_dir()
-    from fhirpulse import deps, stack
+    from fhirpulse import stack
     from fhirpulse.core.config import load_config
 
     local = load_config("local")
     cfg = local.with_endpoint(stack.up(local, with_trino=False).aws_endpoint_url)
     try:
+        from fhirpulse.stack.spark import local_session
         from spark_jobs.bronze.job import run_bronze
         from spark_jobs.gold.job import run_gold
-        from spark_jobs.lake.session import build_session
         from spark_jobs.silver.job import run_silver
 
         resources = _land(cfg, args, 1, args.patients, cfg.generator.update_fraction, "bench-1")
-        spark = build_session(cfg, "fhirpulse-bench", deps.local_runtime())
+        spark = local_session(cfg, "fhirpulse-bench")
         session = lambda: spark  # noqa: E731
         spark.range(1).count()
         bronze_s, _ = _timed(lambda: run_bronze(cfg, session))

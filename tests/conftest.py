@@ -101,10 +101,9 @@ def cfg(running_stack) -> Config:
 
 @pytest.fixture(scope="session")
 def lake_spark(cfg):
-    from fhirpulse import deps
-    from spark_jobs.lake.session import build_session
+    from fhirpulse.stack.spark import local_session
 
-    session = build_session(cfg, "fhirpulse-integration-tests", deps.local_runtime())
+    session = local_session(cfg, "fhirpulse-integration-tests")
     yield session
     session.stop()
 

@@ -45,11 +45,9 @@ def log_dir() -> Path:
 
 
 def _default_session(cfg: Config, input_bytes: Callable[[], int | None]):
-    from fhirpulse import deps
-    from spark_jobs.lake.session import build_session
+    from fhirpulse.stack.spark import local_session
 
-    return cache(lambda: build_session(cfg, f"{cfg.workflow.name}", deps.local_runtime(cluster=cfg.spark.is_cluster),
-                                       input_bytes()))
+    return cache(lambda: local_session(cfg, f"{cfg.workflow.name}", input_bytes()))
 
 
 def run_input_bytes(cfg: Config, full: bool) -> int | None:

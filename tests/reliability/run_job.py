@@ -8,12 +8,12 @@ import json
 import sys
 from dataclasses import asdict
 
-from fhirpulse import deps, stack
+from fhirpulse import stack
 from fhirpulse.core.config import load_config
+from fhirpulse.stack.spark import local_session
 from spark_jobs.entrypoints import glue_job
 from spark_jobs.lake.job_args import glue_arguments
 from spark_jobs.lake.lifecycle import JobError
-from spark_jobs.lake.session import build_session
 
 
 def main(layer: str, env: str, wait: str | None = None) -> None:
@@ -22,7 +22,7 @@ def main(layer: str, env: str, wait: str | None = None) -> None:
         cfg = cfg.model_copy(update={"workflow": cfg.workflow.model_copy(update={"job_wait_seconds": float(wait)})})
     argv = ["glue_job.py", *glue_arguments(cfg, layer)]
     try:
-        audit = glue_job.run(argv, lambda: build_session(cfg, f"fhirpulse-{layer}", deps.local_runtime()))
+        audit = glue_job.run(argv, lambda: local_session(cfg, f"fhirpulse-{layer}"))
     except JobError as err:
         print(f"fhirpulse: {err}", file=sys.stderr)
         raise SystemExit(1) from None
