@@ -27,6 +27,8 @@ from common import (  # noqa: E402  (bench/ is the script's folder, so on sys.pa
     timed,
 )
 
+from spark_jobs.lake import timeline
+
 
 def bronze_phases(events: list[dict], called: float, returned: float, ended_at: float) -> dict[str, float]:
     """Seconds per phase of one bronze run that ingested files, from its log events: `called`/`returned` are
@@ -76,7 +78,7 @@ def main() -> None:
 
         from fhirpulse.stack.spark import local_session
         from spark_jobs.bronze.job import run_bronze
-        from spark_jobs.lake import hudi, tables
+        from spark_jobs.lake import tables
 
         session_start, spark = timed(lambda: local_session(cfg, "fhirpulse-bench"))
         raw = f"s3://{cfg.s3.bucket}/{cfg.s3.raw_prefix}/bench/*/*/*.ndjson"
@@ -90,9 +92,9 @@ def main() -> None:
             returned = time.time()
         phases = bronze_phases(events, called, returned, audit.ended_at.timestamp())
         data_tables = [tables.bronze_table(name) for name in audit.tables]
-        commits_before = sum(len(hudi.completed_commits(cfg, t)) for t in data_tables)
+        commits_before = sum(len(timeline.completed_commits(cfg, t)) for t in data_tables)
         noop, noop_audit = timed(lambda: run_bronze(cfg, lambda: spark))
-        new_data_commits = sum(len(hudi.completed_commits(cfg, t)) for t in data_tables) - commits_before
+        new_data_commits = sum(len(timeline.completed_commits(cfg, t)) for t in data_tables) - commits_before
         spark.stop()
         result = {
             "patients": args.patients, "resources": resources, "raw_mb": round(raw_bytes / 1e6, 1),

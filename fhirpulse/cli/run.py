@@ -28,27 +28,21 @@ def _run_job(layer: str, env: str | None, full: bool = False, wait: float = 0) -
     """Run one layer's job in-process, through its Glue entry script's code path, and print its audit
     record; its JSON log lines go to a file per run. It holds the workflow lock meanwhile, so it never runs
     beside a workflow run or another job (a second one waits `wait` seconds, then exits with code 3)."""
-    from fhirpulse.core.logs import log_to_file
     from fhirpulse.stack.spark import local_session
-    from fhirpulse.workflow.lock import LockHeld, WorkflowLock
-    from fhirpulse.workflow.runner import log_dir
+    from fhirpulse.workflow.lock import LockHeld
+    from fhirpulse.workflow.runner import holding_the_workflow, run_glue_job
     from fhirpulse.workflow.runs import new_run_id
-    from spark_jobs.entrypoints import glue_job
-    from spark_jobs.lake.job_args import glue_arguments
     from spark_jobs.lake.lifecycle import JobError
 
     cfg = bound_config_or_exit(env)
     run_id = new_run_id(layer)
-    argv = ["glue_job.py", *glue_arguments(cfg, layer, run_id, full)]
-    lock = WorkflowLock(cfg, owner=run_id)
+    log_file = None
     try:
-        lock.acquire(wait)
+        with holding_the_workflow(cfg, run_id, wait) as (_, _, log_file), \
+                console.status(f"{layer}: running on Spark {cfg.spark.master}…"):
+            audit = run_glue_job(cfg, layer, run_id, full, lambda: local_session(cfg, f"fhirpulse-{layer}"))
     except LockHeld as err:
         fail(f"{err}; try again later or pass --wait SECONDS", code=EXIT_LOCKED)
-    try:
-        with lock.renewed(), log_to_file(log_dir() / f"{run_id}.jsonl") as log_file, \
-                console.status(f"{layer}: running on Spark {cfg.spark.master}…"):
-            audit = glue_job.run(argv, lambda: local_session(cfg, f"fhirpulse-{layer}"))
     except JobError as err:
         console.print(f"[red]{err}[/red]\nlog: {log_file}")
         raise typer.Exit(1) from None

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fhirpulse.core.config import Config
 from fhirpulse.core.config.pipeline import Pipeline, PipelineJob
@@ -34,6 +36,9 @@ from fhirpulse.workflow.runs import (
     new_run_id,
     now_iso,
 )
+
+if TYPE_CHECKING:
+    from spark_jobs.lake.audit import AuditRecord
 
 OnChange = Callable[[WorkflowRun], None]
 
@@ -60,6 +65,25 @@ def run_input_bytes(cfg: Config, full: bool) -> int | None:
         return new_raw_bytes(cfg) + (layer_bytes(cfg, "bronze") if full else 0)
     except Exception:  # noqa: BLE001 - only a tuning hint: without it the JVM keeps its default JIT
         return None
+
+
+@contextmanager
+def holding_the_workflow(cfg: Config, owner: str, wait_seconds: float) -> Iterator[tuple[WorkflowLock, Holder | None, Path]]:
+    """What every local run of a job holds, a workflow run's or one started by hand: the workflow lock
+    (renewed while the block runs; `LockHeld` past `wait_seconds`) and a JSON-lines log file of its own.
+    Yields the lock, the dead holder it took over (or None) and the log file."""
+    lock = WorkflowLock(cfg, owner=owner)
+    previous = lock.acquire(wait_seconds)
+    with lock.renewed(), log_to_file(log_dir() / f"{owner}.jsonl") as log_file:
+        yield lock, previous, log_file
+
+
+def run_glue_job(cfg: Config, layer: str, job_run_id: str, full: bool, session: Callable) -> AuditRecord:
+    """One job through its Glue entry script's code path, with the arguments Glue would pass."""
+    from spark_jobs.entrypoints import glue_job
+    from spark_jobs.lake.job_args import glue_arguments
+
+    return glue_job.run(["glue_job.py", *glue_arguments(cfg, layer, job_run_id, full)], session=session)
 
 
 class Runner:
@@ -100,15 +124,11 @@ class Runner:
         return run
 
     def _run_job(self, run: WorkflowRun, spec: PipelineJob, full: bool) -> JobState:
-        from spark_jobs.entrypoints import glue_job
-        from spark_jobs.lake.job_args import glue_arguments
-
         job = JobState(spec.name, job_run_id=new_run_id("jr"), state=RUNNING, started_at=now_iso())
         run.jobs.append(job)
         self._job_changed(run, job)
         try:
-            audit = glue_job.run(["glue_job.py", *glue_arguments(self.cfg, spec.name, job.job_run_id, full)],
-                                 session=self.session)
+            audit = run_glue_job(self.cfg, spec.name, job.job_run_id, full, self.session)
         except Exception as err:  # noqa: BLE001 - a failed job is a state of the run, not a crash of the runner
             job.end(FAILED, str(err))
         else:
@@ -125,9 +145,7 @@ class Runner:
         """One workflow run. Raises LockHeld when another run holds the lock past `wait_seconds`."""
         self._full = full
         run_id = new_run_id("wr")
-        lock = WorkflowLock(self.cfg, owner=run_id)
-        previous = lock.acquire(wait_seconds)
-        with lock.renewed(), log_to_file(log_dir() / f"{run_id}.jsonl") as log_file:
+        with holding_the_workflow(self.cfg, run_id, wait_seconds) as (lock, previous, log_file):
             if previous is not None:
                 self.stop_orphan(previous)
             run = WorkflowRun(run_id, self.cfg.workflow.name, trigger, host=socket.gethostname(), pid=os.getpid(),

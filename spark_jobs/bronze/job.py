@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from fhirpulse.core.config import Config
 from spark_jobs.bronze import records, sources
 from spark_jobs.bronze.ledger import COMMITTED, FileOutcome, Ledger
-from spark_jobs.lake import hudi
+from spark_jobs.lake import hudi, timeline
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
 from spark_jobs.lake.session import session_conf
@@ -107,7 +107,7 @@ def _write_tables(run: JobRun, numbered: DataFrame, resource_types: list[str],
         hudi.write(rows, cfg, table, operations[table.name], {"run_id": run.run_id},
                    keys_unique=(operations[table.name] == "bulk_insert" and resource_type is not None
                                 and resource_type not in repeated))
-        instant = hudi.completed_commits(cfg, table)[-1]
+        instant = timeline.completed_commits(cfg, table)[-1]
         run.event("table_committed", table=table.name, instant=instant)
         run.first_crash_point("after_first_table")
         return table.name, instant

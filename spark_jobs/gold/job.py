@@ -25,7 +25,7 @@ from spark_jobs.gold.stays import (
     measurement_end,
     stay_base,
 )
-from spark_jobs.lake import hudi
+from spark_jobs.lake import hudi, timeline
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
@@ -46,7 +46,7 @@ def latest_silver_instants(cfg: Config) -> dict[str, str]:
     """The newest completed commit of each silver table gold reads (those that exist)."""
     out = {}
     for name in SOURCES:
-        commits = hudi.completed_commits(cfg, silver_table(name))
+        commits = timeline.completed_commits(cfg, silver_table(name))
         if commits:
             out[name] = commits[-1]
     return out
@@ -94,7 +94,7 @@ def _all_stays(run: JobRun, facts: DataFrame, touched: DataFrame | None) -> Data
     what the stays table holds after the write, known before it, so the KPI table need not wait for it.
     A stored stay is kept unless its patient is touched or `facts` has its key (its patient changed)."""
     table = stays_table(run.cfg)
-    if touched is None or not hudi.completed_commits(run.cfg, table):
+    if touched is None or not timeline.completed_commits(run.cfg, table):
         return facts
     kept = (hudi.read(run.spark, run.cfg, table).join(touched, "patient_id", "left_anti")
             .join(facts.select("encounter_id"), "encounter_id", "left_anti"))

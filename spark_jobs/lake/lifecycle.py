@@ -32,7 +32,7 @@ from fhirpulse.core import aws
 from fhirpulse.core.config import Config
 from fhirpulse.core.lease import Lease, LockHeld
 from fhirpulse.core.logs import log_event
-from spark_jobs.lake import hudi
+from spark_jobs.lake import timeline
 from spark_jobs.lake.audit import AuditRecord, new_run_id, write_audit
 from spark_jobs.lake.checkpoints import CHECKPOINT_VERSION
 from spark_jobs.lake.faults import crash_point
@@ -113,8 +113,8 @@ class JobRun:
     def _recover(self, dead_run: str) -> None:
         """The previous holder died mid-run: roll back what it left unfinished in this layer's tables."""
         rolled_back = {path.rsplit("/", 1)[-1]: instants
-                       for path in hudi.layer_table_paths(self.spark, self.cfg, self.layer)
-                       if (instants := hudi.rollback_failed_writes(self.spark, path))}
+                       for path in timeline.layer_table_paths(self.spark, self.cfg, self.layer)
+                       if (instants := timeline.rollback_failed_writes(self.spark, path))}
         self.audit.details["recovered"] = {"dead_run": dead_run, "rolled_back": rolled_back}
         self.event("recovered", logging.WARNING, dead_run=dead_run, rolled_back=rolled_back)
 

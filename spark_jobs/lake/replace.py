@@ -8,7 +8,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from fhirpulse.core.config import Config
-from spark_jobs.lake import hudi
+from spark_jobs.lake import hudi, timeline
 from spark_jobs.lake.faults import crash_point
 
 CONTENT_HASH = "_content_hash"
@@ -54,7 +54,7 @@ def replace_rows(cfg: Config, table: hudi.HudiTable, rows: DataFrame, scope: Dat
     skips Hudi's index lookup (always true without a scope: the slice is the whole table)."""
     spark = rows.sparkSession
     keys = list(table.record_key)
-    if not hudi.completed_commits(cfg, table):
+    if not timeline.completed_commits(cfg, table):
         written = rows.count()
         if written:
             hudi.write(rows, cfg, table, hudi.write_operation(table_has_data=False), metadata, keys_unique=keys_unique)

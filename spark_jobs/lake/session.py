@@ -19,15 +19,7 @@ from pyspark.sql import SparkSession
 
 from fhirpulse.core import aws
 from fhirpulse.core.config import Config, SparkConfig
-
-# Settings Hudi needs on any Spark (Glue included).
-HUDI_SPARK_CONF: Mapping[str, str] = {
-    "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
-    "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
-    "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
-    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog",
-    "spark.sql.hive.convertMetastoreParquet": "false",
-}
+from fhirpulse.core.config.pipeline import HUDI_SPARK_CONF
 
 # Local JVM logging: errors on the terminal, warnings in a file (see the file); Glue keeps its own.
 LOG4J2_PROPERTIES = Path(__file__).with_name("log4j2.properties")
@@ -36,6 +28,16 @@ _DRIVER_JAVA_OPTIONS = " ".join([
     "-Djdk.attach.allowAttachSelf=true",
     f"-Dlog4j2.configurationFile={LOG4J2_PROPERTIES.as_uri()}",
 ])
+
+# SQL settings every session gets, Glue's included (set on the running session, so they also reach one that
+# Glue made).
+SESSION_SQL_CONF: Mapping[str, str] = {
+    # A Spark 3.5 bug (found by tests/unit/property/test_fhirpath.py): with nested schema pruning on, an
+    # `inline` whose lambda reads a parsed field that the optimizer later folds away (`status[1]`, a CASE WHEN
+    # that can never be true) returns NO rows at all. The SQL-on-FHIR views read JSON text, not nested
+    # Parquet, so the pruning saves nothing there.
+    "spark.sql.optimizer.nestedSchemaPruning.enabled": "false",
+}
 
 _LOCAL_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
@@ -176,9 +178,15 @@ def _jvm_stdout_to_log() -> Iterator[None]:
         os.close(log)
 
 
+def _with_sql_conf(session: SparkSession) -> SparkSession:
+    for key, value in SESSION_SQL_CONF.items():
+        session.conf.set(key, value)
+    return session
+
+
 def _get_or_create(builder: SparkSession.Builder) -> SparkSession:
     with _jvm_stdout_to_log():
-        return builder.getOrCreate()
+        return _with_sql_conf(builder.getOrCreate())
 
 
 def plain_session(spark: SparkConfig, app_name: str, runtime: LocalRuntime | None = None) -> SparkSession:
@@ -194,7 +202,7 @@ def build_session(cfg: Config, app_name: str, runtime: LocalRuntime | None = Non
         from awsglue.context import GlueContext  # type: ignore[import-not-found]
         from pyspark.context import SparkContext
 
-        return GlueContext(SparkContext.getOrCreate()).spark_session
+        return _with_sql_conf(GlueContext(SparkContext.getOrCreate()).spark_session)
     if cfg.is_emulated:
         # Hudi's Glue sync builds its SDK v2 client from the default chain (it ignores hoodie.aws.*keys):
         # hand the emulator's keys to the JVM through the environment it inherits.

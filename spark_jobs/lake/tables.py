@@ -7,13 +7,32 @@ Where each table lives follows from its layer and name (`HudiTable.path`, `S3Con
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from fhirpulse.core.config import Config
-from spark_jobs.lake.hudi import HudiTable
 
 BRONZE, SILVER, GOLD = "bronze", "silver", "gold"
 # The KPI table's key: one row per discharge month x hospital x age band.
 KPI_KEYS = ["discharge_month", "hospital_id", "age_band"]
+
+@dataclass(frozen=True)
+class HudiTable:
+    """Where a table lives and how its rows are keyed."""
+
+    layer: str  # bronze | silver | gold
+    name: str
+    record_key: Sequence[str]
+    precombine: str
+    partition_by: Sequence[str] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def path(self, cfg: Config) -> str:
+        return cfg.s3.table_uri(self.layer, self.name)
+
+    def database(self, cfg: Config) -> str:
+        return cfg.glue.database(self.layer)
+
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 

@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 from fhirpulse.core import aws
 from fhirpulse.core.config import REPO_ROOT, Config
 from fhirpulse.core.config.fields import GlueName
-from spark_jobs.lake import hudi
+from spark_jobs.lake import hudi, timeline
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.checkpoints import read_checkpoint, write_checkpoint
 from spark_jobs.lake.lifecycle import NOTHING_NEW, JobRun
@@ -128,7 +128,7 @@ def known_patients(run: JobRun, views: list[SilverView], compiled: dict[str, Com
     if view is None:
         return None
     source = resource_table(view.resource)
-    commits = hudi.completed_commits(run.cfg, source)
+    commits = timeline.completed_commits(run.cfg, source)
     if not commits:
         return None
     snapshot = hudi.read_changes(run.spark, run.cfg, source, None, commits[-1]).select("resource_type", "raw_json")
@@ -153,7 +153,7 @@ def refresh_view(run: JobRun, view: SilverView, compiled: CompiledView, full: bo
     `patient_ids`: the known patients, for the `unknown_patient` flag (none checked when None)."""
     spark, cfg = run.spark, run.cfg
     source = resource_table(view.resource)
-    commits = hudi.completed_commits(cfg, source)
+    commits = timeline.completed_commits(cfg, source)
     since = None if full else read_checkpoint(cfg, LAYER, view.name).get("bronze")
     if not commits or since == commits[-1]:
         return None

@@ -22,6 +22,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from spark_jobs.lake.session import session_conf
 from spark_jobs.sof.errors import is_view_error
 from spark_jobs.sof.model import DEFAULT_FHIR_VERSION
 from spark_jobs.sof.sources import frame_from_resources
@@ -83,13 +84,9 @@ def run_suite(spark: SparkSession, directory: str | Path, fhir_version: str = DE
     start = time.perf_counter()
     result = SuiteResult()
     # Fixtures are a few rows: compiling generated Java for each of ~130 plans costs more than it saves.
-    previous = spark.conf.get("spark.sql.codegen.wholeStage")
-    spark.conf.set("spark.sql.codegen.wholeStage", "false")
-    try:
+    with session_conf(spark, {"spark.sql.codegen.wholeStage": "false"}):
         for path in suite_files(directory):
             result.cases.extend(run_test_file(spark, path, fhir_version))
-    finally:
-        spark.conf.set("spark.sql.codegen.wholeStage", previous)
     result.seconds = time.perf_counter() - start
     return result
 

@@ -31,7 +31,6 @@ from spark_jobs.sof.selection import SelectCompiler
 
 __all__ = ["CompiledView", "ViewColumn", "compile_view", "load_view", "run_view"]
 
-_NESTED_SCHEMA_PRUNING = "spark.sql.optimizer.nestedSchemaPruning.enabled"
 _PROBE_REPEAT_DEPTH = 2  # probe passes only collect fields: shallow unrolling reaches them all
 # Spark's JSON reader copies a number into a string field through a double: `1.10` -> '1.1', 17+ digits
 # rounded, `1e-7` -> '1.0E-7'. Quoting the fractional numbers of the document first (strings are matched
@@ -69,11 +68,7 @@ class CompiledView:
             parsed = parsed.where(self.where)
         if self.rows.one is not None:
             return parsed.select(*kept, *self.rows.named_values())
-        # Spark 3.5 bug (found by tests/unit/property/test_fhirpath.py): with nested schema pruning on, an
-        # `inline` whose lambda reads a parsed field that the optimizer later folds away (`status[1]`, a
-        # CASE WHEN that can never be true) returns NO rows at all. Off, it is correct; our inputs are JSON
-        # text, not nested Parquet, so the pruning saves nothing here.
-        resources.sparkSession.conf.set(_NESTED_SCHEMA_PRUNING, "false")
+        # Needs nested schema pruning off (a Spark 3.5 bug): every session gets it (lake.session.SESSION_SQL_CONF).
         return parsed.select(*kept, F.inline(self.rows.many))  # struct fields are the view's columns
 
 

@@ -26,7 +26,7 @@ from fhirpulse.core.config import Config
 from fhirpulse.stack.landing import upload_tree
 from spark_jobs.bronze.job import run_bronze
 from spark_jobs.gold.job import run_gold
-from spark_jobs.lake import hudi
+from spark_jobs.lake import timeline
 from spark_jobs.lake.audit import AuditRecord
 from spark_jobs.lake.faults import ENV_VAR
 from spark_jobs.silver.job import run_silver
@@ -85,8 +85,8 @@ def lake_content(spark, cfg: Config) -> dict[tuple[str, str], list[tuple]]:
 
 def pending_everywhere(spark, cfg: Config) -> dict[str, list[str]]:
     """Unfinished Hudi instants of every table of every layer, by table path (empty when all is clean)."""
-    return {path: pending for layer in LAYERS for path in hudi.layer_table_paths(spark, cfg, layer)
-            if (pending := hudi.pending_instants(spark, path))}
+    return {path: pending for layer in LAYERS for path in timeline.layer_table_paths(spark, cfg, layer)
+            if (pending := timeline.pending_instants(spark, path))}
 
 
 def commit_in_flight(cfg: Config, layer: str) -> bool:

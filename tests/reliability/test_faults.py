@@ -24,7 +24,7 @@ import pytest
 
 from spark_jobs.bronze.ledger import COMMITTED, Ledger
 from spark_jobs.gold.job import latest_silver_instants
-from spark_jobs.lake import hudi
+from spark_jobs.lake import timeline
 from spark_jobs.lake.audit import read_audit
 from spark_jobs.lake.checkpoints import read_checkpoint
 from spark_jobs.lake.faults import POINTS
@@ -111,10 +111,10 @@ def _check_nothing_ahead_of_hudi(spark, cfg) -> None:
     for item in Ledger(cfg).items():
         if item["status"] == COMMITTED:
             for table, instant in item["hudi_commits"].items():
-                assert instant in hudi.completed_commits(cfg, bronze_table(table)), (item, table)
+                assert instant in timeline.completed_commits(cfg, bronze_table(table)), (item, table)
     for view in load_views(cfg):
         until = read_checkpoint(cfg, "silver", view.name).get("bronze")
-        assert until is None or until in hudi.completed_commits(cfg, resource_table(view.resource))
+        assert until is None or until in timeline.completed_commits(cfg, resource_table(view.resource))
     silver_seen = read_checkpoint(cfg, "gold", cfg.gold.stays_table).get("silver", {})
     newest = latest_silver_instants(cfg)
     assert all(instant <= newest[name] for name, instant in silver_seen.items()), (silver_seen, newest)
@@ -127,7 +127,7 @@ def _check_ledger_and_checkpoints(spark, cfg, layer: str, batch_two: list[str], 
     assert {i["run_id"] for i in items if i["object_key"] in batch_two} <= runs or layer != "bronze"
     if layer == "silver":
         for view in load_views(cfg):
-            newest = hudi.completed_commits(cfg, resource_table(view.resource))[-1]
+            newest = timeline.completed_commits(cfg, resource_table(view.resource))[-1]
             assert read_checkpoint(cfg, "silver", view.name) == {"bronze": newest}, view.name
     if layer == "gold":
         assert read_checkpoint(cfg, "gold", cfg.gold.stays_table)["silver"] == latest_silver_instants(cfg)

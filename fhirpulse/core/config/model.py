@@ -64,9 +64,13 @@ class S3Config(Strict):
     def raw_uri(self) -> str:
         return f"s3://{self.bucket}/{self.raw_prefix}/"
 
+    def layer_uri(self, layer: str) -> str:
+        """Where a layer's tables live: s3://bucket/lake/<layer>."""
+        return f"s3://{self.bucket}/{self.lake_prefix}/{layer}"
+
     def table_uri(self, layer: str, table: str) -> str:
         """Where a Hudi table of a layer lives: s3://bucket/lake/<layer>/<table>."""
-        return f"s3://{self.bucket}/{self.lake_prefix}/{layer}/{table}"
+        return f"{self.layer_uri(layer)}/{table}"
 
 
 class GlueConfig(Strict):

@@ -18,6 +18,15 @@ from fhirpulse.core.config.loader import config_dir
 from fhirpulse.core.errors import ConfigError, validation_problems
 
 PIPELINE_FILE = "workflow/pipeline.json"
+# The Spark settings Hudi needs on any Spark: every local session (spark_jobs/lake/session.py) and every Glue
+# job (Terraform, through the resolved pipeline `fhirpulse package` writes) take them from here.
+HUDI_SPARK_CONF: dict[str, str] = {
+    "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    "spark.kryo.registrator": "org.apache.spark.HoodieSparkKryoRegistrar",
+    "spark.sql.extensions": "org.apache.spark.sql.hudi.HoodieSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.hudi.catalog.HoodieCatalog",
+    "spark.sql.hive.convertMetastoreParquet": "false",
+}
 JobName = Literal["bronze", "silver", "gold"]
 
 
@@ -38,7 +47,8 @@ class GlueRuntime(Strict):
         default=(), description="pip requirements the job library needs beyond Glue's own (--additional-python-"
         "modules), pinned.")
     spark_conf: dict[str, str] = Field(
-        min_length=1, description="Spark settings passed as --conf (Hudi's, the same as a local session's).")
+        default_factory=lambda: dict(HUDI_SPARK_CONF), min_length=1,
+        description="Spark settings passed as --conf (default: Hudi's, the same as a local session's).")
     arguments: dict[str, str] = Field(default_factory=dict, description="Further Glue job parameters.")
 
     @model_validator(mode="after")

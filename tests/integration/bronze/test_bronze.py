@@ -15,7 +15,7 @@ from fhirpulse.stack.landing import upload_tree
 from spark_jobs.bronze.job import run_bronze
 from spark_jobs.bronze.ledger import COMMITTED, PENDING, Ledger
 from spark_jobs.bronze.resource_types import R4_RESOURCE_TYPES
-from spark_jobs.lake import hudi
+from spark_jobs.lake import hudi, timeline
 from spark_jobs.lake.tables import bronze_table, quarantine_table, resource_table, resource_table_name
 from tests.integration.bronze.raw_fhir import expected_for
 
@@ -49,7 +49,7 @@ def _bronze_counts(spark, cfg, prefix: str) -> dict[str, tuple[int, int]]:
 
 def hudi_tables(spark, cfg) -> list[str]:
     """Names of bronze's Hudi tables (the audit table beside them is plain JSON)."""
-    return [path.rsplit("/", 1)[-1] for path in hudi.layer_table_paths(spark, cfg, "bronze")]
+    return [path.rsplit("/", 1)[-1] for path in timeline.layer_table_paths(spark, cfg, "bronze")]
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +106,12 @@ def test_trino_reads_the_bronze_tables(cfg, synthea_run, trino_cursor_factory, s
 
 def test_rerun_on_the_same_files_changes_nothing(cfg, lake_spark, synthea_run):
     tables = [resource_table("Patient"), resource_table("Encounter"), quarantine_table(cfg)]
-    timelines = [hudi.completed_commits(cfg, t) for t in tables]
+    timelines = [timeline.completed_commits(cfg, t) for t in tables]
     ledger_before = Ledger(cfg).items()
     counts_before = _bronze_counts(lake_spark, cfg, f"{cfg.s3.raw_prefix}/")
     audit = run_bronze(cfg, _session(lake_spark))
     assert audit.status == "NOTHING_NEW" and audit.files == 0
-    assert [hudi.completed_commits(cfg, t) for t in tables] == timelines
+    assert [timeline.completed_commits(cfg, t) for t in tables] == timelines
     assert Ledger(cfg).items() == ledger_before
     assert _bronze_counts(lake_spark, cfg, f"{cfg.s3.raw_prefix}/") == counts_before
 

@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from fhirpulse.stack.landing import upload_tree
 from spark_jobs.bronze.job import run_bronze
 from spark_jobs.gold.job import run_gold
-from spark_jobs.lake import hudi
+from spark_jobs.lake import hudi, timeline
 from spark_jobs.lake.tables import kpi_table, silver_table, stays_table
 from spark_jobs.silver.job import load_views, run_silver
 from tests.conftest import require_samples
@@ -156,10 +156,10 @@ def test_an_updated_resource_with_fewer_repeats_leaves_no_stale_silver_row(secon
 
 def test_a_run_with_nothing_new_writes_no_data_commit(second_load, lake_spark):
     cfg, _, _ = second_load
-    before = {t.name: hudi.completed_commits(cfg, t) for t in _data_tables(cfg)}
+    before = {t.name: timeline.completed_commits(cfg, t) for t in _data_tables(cfg)}
     audits = _pipeline(cfg, lake_spark)
     assert {name: audit.status for name, audit in audits.items()} == dict.fromkeys(audits, "NOTHING_NEW")
-    assert {t.name: hudi.completed_commits(cfg, t) for t in _data_tables(cfg)} == before
+    assert {t.name: timeline.completed_commits(cfg, t) for t in _data_tables(cfg)} == before
 
 
 def test_full_rebuild_gives_the_same_tables(second_load, lake_spark):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fhirpulse.core import aws
-from spark_jobs.lake import hudi
+from spark_jobs.lake import catalog_sync, hudi, timeline
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def test_catalog_sync_runs_only_when_the_catalog_entry_would_change(cfg, lake_sp
     hudi.write(wider, cfg, table, "upsert")
     second_sync, columns = synced()
     assert second_sync > first_sync and columns[-4:] == ["id", "version", "value", "note"]
-    assert len(hudi.completed_commits(cfg, table)) == 3
+    assert len(timeline.completed_commits(cfg, table)) == 3
 
 
 def test_a_catalog_entry_missing_a_column_is_repaired_by_hudis_sync_tool(cfg, lake_spark):
@@ -75,14 +75,14 @@ def test_a_catalog_entry_missing_a_column_is_repaired_by_hudis_sync_tool(cfg, la
     glue.update_table(DatabaseName=cfg.glue.bronze_database, TableInput={
         "Name": table.name, "TableType": entry["TableType"], "Parameters": entry["Parameters"],
         "PartitionKeys": entry.get("PartitionKeys", []), "StorageDescriptor": descriptor})
-    fingerprint = hudi.catalog_fingerprint(cfg, table, df)
-    assert not hudi.catalog_is_current(cfg, table, df, fingerprint)  # a missing column is never "current"
+    fingerprint = catalog_sync.catalog_fingerprint(cfg, table, df)
+    assert not catalog_sync.catalog_is_current(cfg, table, df, fingerprint)  # a missing column is never "current"
 
-    hudi.ensure_catalog_columns(df, cfg, table, fingerprint)
+    catalog_sync.ensure_catalog_columns(df, cfg, table, fingerprint)
 
     entry = glue.get_table(DatabaseName=cfg.glue.bronze_database, Name=table.name)["Table"]
     assert [c["Name"] for c in entry["StorageDescriptor"]["Columns"]][-3:] == ["id", "version", "value"]
-    assert hudi.catalog_is_current(cfg, table, df, fingerprint)
+    assert catalog_sync.catalog_is_current(cfg, table, df, fingerprint)
 
 
 def test_spark_runs_on_java_17(lake_spark):

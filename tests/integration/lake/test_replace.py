@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fhirpulse.core import aws
-from spark_jobs.lake import hudi
+from spark_jobs.lake import hudi, timeline
 from spark_jobs.lake.replace import replace_rows, with_content_hash
 from tests.integration.helpers import commit_operation
 
@@ -39,10 +39,10 @@ def test_an_incremental_replace_upserts_deletes_and_leaves_the_catalog_entry_alo
         "patient", "row", "value", "version", "_content_hash"]
 
     # The same rows again: nothing to write, no new commit.
-    commits = hudi.completed_commits(cfg, table)
+    commits = timeline.completed_commits(cfg, table)
     assert replace_rows(cfg, table, rows(("p1", "r1", "a2", 3)), scope, "patient",
                         {"run_id": "t3"}) == (0, 0)
-    assert hudi.completed_commits(cfg, table) == commits
+    assert timeline.completed_commits(cfg, table) == commits
 
 
 def test_new_keys_alone_are_inserted_and_a_key_outside_the_slice_is_upserted_not_duplicated(cfg, lake_spark):
@@ -55,7 +55,7 @@ def test_new_keys_alone_are_inserted_and_a_key_outside_the_slice_is_upserted_not
         return lake_spark.createDataFrame([(p,) for p in patients], "patient string")
 
     def last_operation() -> str:
-        return commit_operation(cfg, table.layer, table.name, hudi.completed_commits(cfg, table)[-1])
+        return commit_operation(cfg, table.layer, table.name, timeline.completed_commits(cfg, table)[-1])
 
     replace_rows(cfg, table, rows(("p1", "r1", "a", 1), ("p2", "r2", "b", 1)), None, "patient", {"run_id": "t1"})
     # Keys that determine their slice (as silver's row keys begin with the resource id), none stored: an

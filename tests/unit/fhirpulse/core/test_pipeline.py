@@ -8,8 +8,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from fhirpulse.core.config import REPO_ROOT, ConfigError
-from fhirpulse.core.config.pipeline import load_pipeline
-from spark_jobs.lake.session import HUDI_SPARK_CONF
+from fhirpulse.core.config.pipeline import HUDI_SPARK_CONF, load_pipeline
 from tests.unit.fhirpulse.core.helpers import conf_argument
 
 _GLUE = {"spark_conf": {"spark.serializer": "org.apache.spark.serializer.KryoSerializer"}}
@@ -22,6 +21,8 @@ def test_the_repo_pipeline_runs_bronze_then_silver_then_gold_each_after_the_prev
 
 
 def test_glue_jobs_get_the_spark_settings_a_local_session_has():
+    # the repo's file does not restate them: the model's default is the one copy
+    assert "spark_conf" not in json.loads((REPO_ROOT / "config/workflow/pipeline.json").read_text())["glue"]
     glue = load_pipeline().glue
     assert glue.spark_conf == dict(HUDI_SPARK_CONF)
     assert glue.version == "5.0"
@@ -45,7 +46,7 @@ def _write(tmp_path, jobs, glue=None) -> object:
 
 
 @pytest.mark.parametrize(("glue", "problem"), [
-    ({}, r"glue\.spark_conf: Field required"),
+    ({"spark_conf": {}}, r"glue\.spark_conf: Dictionary should have at least 1 item"),
     (_GLUE | {"version": "4.0"}, r"glue\.version: Input should be '5\.0'"),
     (_GLUE | {"arguments": {"--conf": "x=1"}}, r"arguments: \['--conf'\] are built from the other keys"),
     (_GLUE | {"arguments": {"datalake-formats": "hudi"}}, r"Glue parameters start with '--'"),
