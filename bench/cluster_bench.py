@@ -58,7 +58,7 @@ def main() -> None:
                 f.unlink()
             result["resources"] = sum(1 for f in Path(data).rglob("*.ndjson") for line in f.open("rb") if line.strip())
             for env in ENVS:
-                cfg = stack.bind(load_config(env))
+                cfg = stack.resolve_stack_values(load_config(env))
                 provision(cfg)
                 upload_tree(cfg, Path(data), "bench")
         for env in ENVS:

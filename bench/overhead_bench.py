@@ -60,7 +60,7 @@ def run_child(kind: str, env: str) -> dict:
     from spark_jobs.silver.job import run_silver
 
     console_json(False)
-    cfg = stack.bind(load_config(env))
+    cfg = stack.resolve_stack_values(load_config(env))
     started = time.perf_counter()
     out: dict = {}
     out["session_s"], spark = timed(lambda: local_session(cfg, f"fhirpulse-bench-{kind}"))
@@ -153,7 +153,7 @@ def main() -> None:
     from fhirpulse.core.config import load_config
 
     stack.up(load_config(ENV), with_trino=False, spark_workers=0)
-    cfg = stack.bind(load_config(ENV))
+    cfg = stack.resolve_stack_values(load_config(ENV))
     bare, idle = [], []
     try:
         landed = generate(ENV, patients, args.seed)

@@ -65,7 +65,7 @@ def run_child(args: argparse.Namespace) -> dict:
     from spark_jobs.silver.job import run_silver
 
     console_json(False)
-    cfg = stack.bind(load_config(args.env))
+    cfg = stack.resolve_stack_values(load_config(args.env))
     gen = generate(args.env, args.patients, args.seed)
     steps = {"generate": {k: gen[k] for k in ("seconds", "peak_rss_mb", "peak_rss_largest_mb")}}
 
@@ -193,7 +193,7 @@ def main() -> None:
     started = time.monotonic()
     try:
         for n in sizes:
-            cfg = stack.bind(load_config(_env(n)))
+            cfg = stack.resolve_stack_values(load_config(_env(n)))
             provision(cfg)
             print(f"size {count_label(n)}: {patients_for(n):,} patients …", flush=True)
             child = subprocess.run([sys.executable, __file__, "--child", "--env", _env(n), "--patients",

@@ -96,7 +96,7 @@ def running_stack(stack_state_dir):
 @pytest.fixture(scope="session")
 def cfg(running_stack) -> Config:
     """config/local.json bound to the running stack, as the CLI hands it to job code."""
-    return stack.bind(load_config("local"))
+    return stack.resolve_stack_values(load_config("local"))
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def bind_or_exit(cfg: Config) -> Config:
     from fhirpulse import stack
 
     try:
-        return stack.bind(cfg)
+        return stack.resolve_stack_values(cfg)
     except ConfigError as err:
         fail(str(err), code=2)
 

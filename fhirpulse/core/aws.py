@@ -1,8 +1,9 @@
 """The one place that turns config into AWS endpoints, credentials and boto3 clients.
 
 The endpoint is whatever the config holds: a URL (an emulator) or null (real AWS). The value 'stack' means
-"the embedded stack that is running"; the tooling that knows the stack (`fhirpulse.stack.bind`) replaces it
-with the stack's URL before job code sees the config, so nothing here reads a state file.
+"the embedded stack that is running"; the tooling that knows the stack
+(`fhirpulse.stack.resolve_stack_values`) replaces it with the stack's URL before job code sees the config, so
+nothing here reads a state file.
 """
 
 from __future__ import annotations

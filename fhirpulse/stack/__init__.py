@@ -22,7 +22,7 @@ from fhirpulse.stack.processes import (
 from fhirpulse.stack.provision import provision
 from fhirpulse.stack.state import StackState, clear_state, load_state, state_dir
 
-__all__ = ["StackError", "bind", "down", "status", "stop_spark_cluster", "up"]
+__all__ = ["StackError", "resolve_stack_values", "down", "status", "stop_spark_cluster", "up"]
 _SPARK = "spark-"  # the cluster's process names start so
 
 
@@ -88,7 +88,7 @@ def stop_spark_cluster() -> list[str]:
     return stopped
 
 
-def bind(cfg: Config) -> Config:
+def resolve_stack_values(cfg: Config) -> Config:
     """Resolve `aws.endpoint_url: "stack"` to the running stack's moto URL and `spark.master: "stack"` to its
     Spark cluster, so that job code (which never reads the state file) gets concrete endpoints. Other
     configs are returned unchanged."""

@@ -32,7 +32,7 @@ def isolated_env(env: str, folder: Path, **sections: dict) -> Iterator[Config]:
     previous = os.environ.get(CONFIG_DIR_VAR)
     os.environ[CONFIG_DIR_VAR] = str(folder)
     try:
-        cfg = stack.bind(load_config(env))
+        cfg = stack.resolve_stack_values(load_config(env))
         provision(cfg)
         yield cfg
     finally:

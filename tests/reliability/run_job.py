@@ -17,7 +17,7 @@ from spark_jobs.lake.lifecycle import JobError
 
 
 def main(layer: str, env: str, wait: str | None = None) -> None:
-    cfg = stack.bind(load_config(env))
+    cfg = stack.resolve_stack_values(load_config(env))
     if wait is not None:
         cfg = cfg.model_copy(update={"workflow": cfg.workflow.model_copy(update={"job_wait_seconds": float(wait)})})
     argv = ["glue_job.py", *glue_arguments(cfg, layer)]

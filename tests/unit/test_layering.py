@@ -84,12 +84,12 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def test_a_job_importing_the_cli_or_the_stack_inside_a_function_is_caught(tmp_path):
     root = _tree(tmp_path, {
-        "spark_jobs/bronze/job.py": "def run():\n    from fhirpulse.stack import bind\n",
+        "spark_jobs/bronze/job.py": "def run():\n    from fhirpulse.stack import resolve_stack_values\n",
         "spark_jobs/lake/session.py": "import fhirpulse.deps\n",
         "spark_jobs/ok.py": "from fhirpulse.core.config import Config\nimport pyspark\n",
     })
     assert layering_violations(root) == [
-        "spark_jobs/bronze/job.py:2 (spark_jobs) imports fhirpulse.stack.bind",
+        "spark_jobs/bronze/job.py:2 (spark_jobs) imports fhirpulse.stack.resolve_stack_values",
         "spark_jobs/lake/session.py:1 (spark_jobs.lake) imports fhirpulse.deps",
     ]
 
@@ -105,14 +105,14 @@ def test_the_lake_importing_a_job_is_caught(tmp_path):
 def test_core_importing_upwards_and_generator_importing_jobs_are_caught(tmp_path):
     root = _tree(tmp_path, {
         "fhirpulse/core/aws.py": "from fhirpulse.stack.state import load_state\n",
-        "fhirpulse/core/config/__init__.py": "from ..errors import ConfigError\nfrom ...stack import bind\n",
+        "fhirpulse/core/config/__init__.py": "from ..errors import ConfigError\nfrom ...stack import resolve_stack_values\n",
         "generator/runner.py": "from spark_jobs.bronze import records\n",
         "fhirpulse/cli/run.py": "from spark_jobs.bronze.job import run_bronze\nfrom generator import runner\n",
         "lambdas/ingest_trigger/handler.py": "import boto3\nfrom fhirpulse.core import aws\n",
     })
     assert layering_violations(root) == [
         "fhirpulse/core/aws.py:1 (fhirpulse.core) imports fhirpulse.stack.state.load_state",
-        "fhirpulse/core/config/__init__.py:2 (fhirpulse.core) imports fhirpulse.stack.bind",
+        "fhirpulse/core/config/__init__.py:2 (fhirpulse.core) imports fhirpulse.stack.resolve_stack_values",
         "generator/runner.py:1 (generator) imports spark_jobs.bronze.records",
         "lambdas/ingest_trigger/handler.py:2 (lambdas) imports fhirpulse.core.aws",
     ]

@@ -49,7 +49,7 @@ def two_runs(running_stack, lake_spark, tmp_path_factory):
         with isolated_env("oncluster", folder, spark={"master": "stack", "worker_cores": 1}) as on_cluster:
             assert on_cluster.spark.master == state.spark_master_url
             assert state.spark_master_url.startswith("spark://127.0.0.1:")
-            on_local = stack.bind(load_config("onlocal"))
+            on_local = stack.resolve_stack_values(load_config("onlocal"))
             provision(on_local)
             raw = generate(tmp_path_factory.mktemp("cluster-raw"), "onlocal", patients=20, seed=11)
             for cfg in (on_cluster, on_local):
