@@ -59,7 +59,7 @@ def run_input_bytes(cfg: Config, full: bool) -> int | None:
     """What a workflow run will read, for the session's JIT choice: the raw bytes bronze has still to ingest,
     plus the whole bronze lake when silver and gold rebuild from it (--full). None when it cannot be told."""
     from spark_jobs.bronze.job import new_raw_bytes
-    from spark_jobs.lake.hudi import layer_bytes
+    from spark_jobs.lake.timeline import layer_bytes
 
     try:
         return new_raw_bytes(cfg) + (layer_bytes(cfg, "bronze") if full else 0)
