@@ -92,12 +92,12 @@ def _write_tables(run: JobRun, numbered: DataFrame, resource_types: list[str],
     Tables are written concurrently: a small table's write is mostly fixed latency (timeline, commit,
     Glue sync), which overlaps with the large ones' Spark work.
     """
-    spark, cfg = run.spark, run.cfg
+    cfg = run.cfg
     bronze = records.bronze_rows(numbered)
     writes = [(resource_table(t), bronze.where(F.col("resource_type") == t), t) for t in resource_types]
     if any_quarantined:
         writes.append((quarantine_table(cfg), records.quarantine_rows(numbered), None))
-    operations = {table.name: hudi.operation_for(spark, cfg, table) for table, _, _ in writes}
+    operations = {table.name: hudi.operation_for(cfg, table) for table, _, _ in writes}
     # A first load (bulk_insert) skips Hudi's dedupe shuffle where this run's ids are known to be unique;
     # upserts dedupe as part of their own shuffle anyway.
     repeated = _types_with_repeated_ids(numbered, [t for table, _, t in writes

@@ -155,8 +155,11 @@ def _has_invalid_utf8(text: Column) -> Column:
     return F.encode(text, "UTF-8") != text.cast("binary")
 
 
-def quarantine_reason(text: Column, env: Column, entry_without_resource: Column, max_bytes: int) -> Column:
-    """The first reason a record cannot enter bronze, or null. Order matters: cheapest and surest first."""
+def quarantine_reason(text: Column, env: Column, entry_without_resource: Column, is_entry: Column,
+                      max_bytes: int) -> Column:
+    """The first reason a record cannot enter bronze, or null. Order matters: cheapest and surest first.
+    `is_entry`: an unpacked Bundle entry, whose text Spark wrote back from one parsed value (so it cannot
+    hold trailing data, and is not parsed again to check)."""
     resource_type = env["resourceType"]
     return (
         F.when(entry_without_resource, F.lit("bundle entry without a resource"))
@@ -166,7 +169,7 @@ def quarantine_reason(text: Column, env: Column, entry_without_resource: Column,
         # space, tab, CR, LF; ltrim would only drop spaces); an anchored Java regex stops at the first other char.
         .when(~(text.startswith("{") | text.rlike(r"^[ \t\r\n]*\{")), F.lit("not a JSON object"))
         .when(env.isNull() | env[CORRUPT].isNotNull(), F.lit("malformed JSON"))
-        .when(_has_trailing_data(text), F.lit(TRAILING_DATA))
+        .when(~is_entry & _has_trailing_data(text), F.lit(TRAILING_DATA))
         .when(resource_type.isNull() | (resource_type == ""), F.lit("missing resourceType"))
         .when(_not_a_json_string(text, env, "resourceType"), F.lit("resourceType is not a JSON string"))
         .when(~resource_type.isin(*sorted(R4_RESOURCE_TYPES)),
@@ -201,7 +204,8 @@ def unpack_and_classify(records: DataFrame, run_id: str, ingested_at: Column, ma
         ingested_at.alias("ingested_at"),
         # Newest meta.lastUpdated wins an upsert; a resource without one counts as changed at ingestion.
         (F.unix_micros(F.coalesce(last_updated, ingested_at))).alias("precombine_ts"),
-        quarantine_reason(F.col("text"), env, F.col("entry_without_resource"), max_record_bytes)
+        quarantine_reason(F.col("text"), env, F.col("entry_without_resource"), F.col("source_entry").isNotNull(),
+                          max_record_bytes)
         .alias("quarantine_reason"),
     )
 

@@ -129,6 +129,6 @@ def write_operation(table_has_data: bool, new_keys: bool = False) -> str:
     return "insert" if new_keys else "upsert"
 
 
-def operation_for(spark, cfg: Config, table: HudiTable, new_keys: bool = False) -> str:
-    """`write_operation` for the table as it is now."""
-    return write_operation(bool(completed_commits(cfg, table)), new_keys)
+def operation_for(cfg: Config, table: HudiTable) -> str:
+    """`write_operation` for the table as it is now, for rows whose keys may be stored already."""
+    return write_operation(bool(completed_commits(cfg, table)))
